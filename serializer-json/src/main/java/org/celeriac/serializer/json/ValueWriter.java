@@ -1,5 +1,6 @@
 package org.celeriac.serializer.json;
 
+import org.celeriac.spi.serializer.PythonFloats;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -77,7 +78,7 @@ final class ValueWriter {
         } else if (value instanceof Boolean b) {
             g.writeBoolean(b);
         } else if (value instanceof Double d) {
-            g.writeNumber(PythonFloats.repr(d));
+            g.writeNumber(PythonFloats.json(d));
         } else if (value instanceof Iterable<?> iterable) {
             writeIterable(g, iterable, depth);
         } else if (value instanceof Number n) {
@@ -177,7 +178,7 @@ final class ValueWriter {
     private static void writeOtherNumber(JsonGenerator g, Number n) throws IOException {
         if (n instanceof Float f) {
             // the shortest decimal of the float (0.1f -> 0.1), not its binary expansion as a double
-            g.writeNumber(PythonFloats.repr(Double.parseDouble(Float.toString(f))));
+            g.writeNumber(PythonFloats.json(Double.parseDouble(Float.toString(f))));
         } else if (n instanceof BigInteger b) {
             g.writeNumber(b);
         } else if (n instanceof BigDecimal b) {
@@ -186,7 +187,7 @@ final class ValueWriter {
                 || n instanceof LongAccumulator) {
             g.writeNumber(n.longValue());
         } else if (n instanceof DoubleAdder || n instanceof DoubleAccumulator) {
-            g.writeNumber(PythonFloats.repr(n.doubleValue()));
+            g.writeNumber(PythonFloats.json(n.doubleValue()));
         } else {
             throw unsupported(n);
         }
@@ -219,14 +220,14 @@ final class ValueWriter {
             case double[] a -> {
                 g.writeStartArray();
                 for (double v : a) {
-                    g.writeNumber(PythonFloats.repr(v));
+                    g.writeNumber(PythonFloats.json(v));
                 }
                 g.writeEndArray();
             }
             case float[] a -> {
                 g.writeStartArray();
                 for (float v : a) {
-                    g.writeNumber(PythonFloats.repr(Double.parseDouble(Float.toString(v))));
+                    g.writeNumber(PythonFloats.json(Double.parseDouble(Float.toString(v))));
                 }
                 g.writeEndArray();
             }
@@ -269,7 +270,7 @@ final class ValueWriter {
             return s;
         }
         if (key instanceof Double || key instanceof Float) {
-            return PythonFloats.repr(Double.parseDouble(key.toString()));
+            return PythonFloats.json(Double.parseDouble(key.toString()));
         }
         if (key instanceof Enum<?> e) {
             return e.name();

@@ -1,5 +1,6 @@
 package org.celeriac.serializer.json;
 
+import org.celeriac.spi.serializer.PythonFloats;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
@@ -23,7 +24,7 @@ class PythonFloatsTest {
         "-12345678.9|-12345678.9", "1e7|10000000.0", "0.30000000000000004|0.30000000000000004",
         "9007199254740992|9007199254740992.0", "NaN|NaN", "Infinity|Infinity", "-Infinity|-Infinity"})
     void formatsLikePythonRepr(String javaLiteral, String python) {
-        assertThat(PythonFloats.repr(Double.parseDouble(javaLiteral))).isEqualTo(python);
+        assertThat(PythonFloats.json(Double.parseDouble(javaLiteral))).isEqualTo(python);
     }
 
     /** python-float-repr.txt is written by gen_python_floats.py with CPython's json.dumps. */
@@ -38,7 +39,7 @@ class PythonFloatsTest {
                 int space = line.indexOf(' ');
                 double d = Double.longBitsToDouble(Long.parseUnsignedLong(line.substring(0, space), 16));
                 String expected = line.substring(space + 1);
-                String actual = PythonFloats.repr(d);
+                String actual = PythonFloats.json(d);
                 if (!actual.equals(expected)) {
                     mismatches.add(line + " but got " + actual);
                 }

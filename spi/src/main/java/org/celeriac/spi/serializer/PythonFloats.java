@@ -1,4 +1,4 @@
-package org.celeriac.serializer.json;
+package org.celeriac.spi.serializer;
 
 import java.math.BigDecimal;
 
@@ -14,18 +14,38 @@ import java.math.BigDecimal;
  * round-tripping decimal, except that it prefers a closer two-digit decimal over a one-digit one
  * ({@code 4.9E-324} where Python writes {@code 5e-324}); that case is corrected here.
  *
- * <p>Stateless and thread-safe.
+ * <p>Part of the wire contract: a serializer that writes JSON for Python peers writes floats this way,
+ * and Celeriac's {@code argsrepr} headers use {@link #repr}. Stateless and thread-safe.
  */
-final class PythonFloats {
+public final class PythonFloats {
 
     private PythonFloats() {
     }
 
     /**
+     * Python's {@code repr(float)}: like {@link #json} but non-finite values are {@code nan}, {@code inf},
+     * {@code -inf}.
+     *
+     * @param value any double
+     * @return the text; never null
+     */
+    public static String repr(double value) {
+        if (Double.isNaN(value)) {
+            return "nan";
+        }
+        if (Double.isInfinite(value)) {
+            return value > 0 ? "inf" : "-inf";
+        }
+        return json(value);
+    }
+
+    /**
+     * Python's {@code json.dumps(float)}.
+     *
      * @param value any double
      * @return Python's JSON text for it; never null
      */
-    static String repr(double value) {
+    public static String json(double value) {
         if (Double.isNaN(value)) {
             return "NaN";
         }
