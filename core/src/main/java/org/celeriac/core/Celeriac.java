@@ -1,0 +1,408 @@
+package org.celeriac.core;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.celeriac.api.ApplyOptions;
+import org.celeriac.api.AsyncResult;
+import org.celeriac.api.CeleriacException;
+import org.celeriac.api.Client;
+import org.celeriac.api.TaskCall;
+import org.celeriac.api.TaskDefinition;
+import org.celeriac.api.TaskInstanceFactory;
+import org.celeriac.api.TaskListener;
+import org.celeriac.api.TaskOptions;
+import org.celeriac.api.WorkerListener;
+import org.celeriac.core.internal.NodeNames;
+import org.celeriac.core.protocol.OutgoingTask;
+import org.celeriac.core.protocol.TaskProtocol;
+import org.celeriac.core.registry.DefaultTaskInstanceFactory;
+import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.core.worker.EagerExecutor;
+import org.celeriac.spi.ProviderContext;
+import org.celeriac.spi.Settings;
+import org.celeriac.spi.backend.ResultBackend;
+import org.celeriac.spi.broker.Broker;
+import org.celeriac.spi.broker.Message;
+import org.celeriac.spi.broker.QueueSpec;
+import org.celeriac.spi.serializer.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Celeriac app (Celery's {@code Celery()} object): configuration, the broker and result backend
+ * connections, the tasks this process knows, and the client verbs. One instance is meant to be shared
+ * by the whole application; it is thread-safe. {@link #close()} releases its connections.
+ *
+ * <pre>{@code
+ * try (Celeriac app = Celeriac.connect("redis://localhost:6379/0", "redis://localhost:6379/1")) {
+ *     long eight = app.task("tasks.add", Long.class).delay(4, 4).get(Duration.ofSeconds(1));
+ * }
+ * }</pre>
+ */
+public final class Celeriac implements Client {
+    private static final Logger LOG = LoggerFactory.getLogger(Celeriac.class);
+
+    private final Settings settings;
+    private final Broker broker;
+    private final ResultBackend backend; // nullable
+    private final Components components;
+    private final Serializer taskSerializer;
+    private final TaskProtocol protocol;
+    private final TaskRegistry registry;
+    private final TaskInstanceFactory instances;
+    private final List<TaskListener> taskListeners;
+    private final List<WorkerListener> workerListeners;
+    private final String origin;
+    private final String defaultQueue;
+    private final boolean createMissingQueues;
+    private final boolean alwaysEager;
+    private final Duration pollInterval;
+    private final String compression;
+    private final Set<String> declared = ConcurrentHashMap.newKeySet();
+    private final EagerExecutor eager;
+    private volatile boolean closed;
+
+    private Celeriac(Builder b, Components components, Settings settings) {
+        this.settings = settings;
+        this.components = components;
+        this.origin = NodeNames.clientOrigin();
+        this.taskSerializer = components.serializer(settings.string("task_serializer", "json"));
+        this.protocol = new TaskProtocol(components::serializerOrNull, components.acceptedContentTypes(settings));
+        this.registry = b.registry != null ? b.registry : TaskRegistry.load(b.classLoader, null);
+        this.instances = b.instances != null ? b.instances : new DefaultTaskInstanceFactory();
+        this.taskListeners = new CopyOnWriteArrayList<>(b.taskListeners);
+        this.workerListeners = new CopyOnWriteArrayList<>(b.workerListeners);
+        this.defaultQueue = settings.string("task_default_queue", "celery");
+        this.createMissingQueues = settings.bool("task_create_missing_queues", true);
+        this.alwaysEager = settings.bool("task_always_eager", false);
+        this.pollInterval = Optional.ofNullable(settings.duration("result_poll_interval", Duration.ofMillis(100)))
+                .orElse(Duration.ofMillis(100));
+        this.compression = settings.string("task_compression").filter(s -> !s.isBlank() && !s.equalsIgnoreCase("none"))
+                .orElse(null);
+        ProviderContext brokerContext = components.context(settings, null, origin);
+        this.broker = b.broker != null ? b.broker : components.createBroker(settings, brokerContext);
+        ResultBackend rb;
+        try {
+            rb = b.backend != null ? b.backend
+                    : components.createResultBackend(settings, components.context(settings, broker, origin)).orElse(null);
+        } catch (RuntimeException e) {
+            broker.close();
+            throw e;
+        }
+        this.backend = rb;
+        this.eager = new EagerExecutor(this);
+    }
+
+    /** A builder; with nothing set, everything comes from the configuration sources (see {@link Builder}). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * An app on these URLs, everything else from the configuration sources.
+     *
+     * @param brokerUrl the broker URL; null means the configured or embedded default
+     * @param resultBackendUrl the result backend URL; null means the configured or embedded default
+     * @throws org.celeriac.spi.ProviderException when no module on the class path serves a URL's scheme
+     * @throws CeleriacException when connecting fails
+     */
+    public static Celeriac connect(String brokerUrl, String resultBackendUrl) {
+        Builder b = builder();
+        if (brokerUrl != null) {
+            b.set("broker_url", brokerUrl);
+        }
+        if (resultBackendUrl != null) {
+            b.set("result_backend", resultBackendUrl);
+        }
+        return b.build();
+    }
+
+    // ------------------------------------------------------------------------------------ accessors
+
+    /** The effective settings. */
+    public Settings settings() {
+        return settings;
+    }
+
+    /** The broker connection. */
+    public Broker broker() {
+        return broker;
+    }
+
+    /** The result backend; empty when none is configured. */
+    public Optional<ResultBackend> resultBackend() {
+        return Optional.ofNullable(backend);
+    }
+
+    /** The tasks this process knows. */
+    public TaskRegistry registry() {
+        return registry;
+    }
+
+    /** The task protocol codec (for the worker). */
+    public TaskProtocol protocol() {
+        return protocol;
+    }
+
+    /** The serializer for task messages ({@code task_serializer}). */
+    public Serializer taskSerializer() {
+        return taskSerializer;
+    }
+
+    /** The instance factory for instance {@code @Task} methods. */
+    public TaskInstanceFactory instances() {
+        return instances;
+    }
+
+    /** Task signal listeners (live list). */
+    public List<TaskListener> taskListeners() {
+        return taskListeners;
+    }
+
+    /** Worker signal listeners (live list). */
+    public List<WorkerListener> workerListeners() {
+        return workerListeners;
+    }
+
+    /** The origin header of messages this process sends ({@code gen<pid>@host}). */
+    public String origin() {
+        return origin;
+    }
+
+    /** Discovery and component creation (serializers by content type). */
+    public Components components() {
+        return components;
+    }
+
+    /** The default queue ({@code task_default_queue}). */
+    public String defaultQueue() {
+        return defaultQueue;
+    }
+
+    // ------------------------------------------------------------------------------------ client verbs
+
+    @Override
+    public AsyncResult<Object> sendTask(String name, List<?> args, Map<String, ?> kwargs, ApplyOptions options) {
+        return apply(name, Object.class, args, kwargs, options, false);
+    }
+
+    @Override
+    public <R> TaskCall<R> task(String name, Class<R> resultType) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("a task name must not be empty");
+        }
+        return new TaskCall<>() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public AsyncResult<R> delay(Object... args) {
+                return apply(name, resultType, List.of(args == null ? new Object[0] : args), null, null, true);
+            }
+
+            @Override
+            public AsyncResult<R> applyAsync(List<?> args, Map<String, ?> kwargs, ApplyOptions options) {
+                return apply(name, resultType, args, kwargs, options, true);
+            }
+        };
+    }
+
+    @Override
+    public AsyncResult<Object> asyncResult(String taskId) {
+        return new AsyncResultImpl<>(taskId, Object.class, backend, pollInterval, CompletableFuture.completedFuture(null));
+    }
+
+    /**
+     * The future of a result's publish: completes when the broker has the message.
+     *
+     * @throws IllegalArgumentException when {@code result} was not returned by this app's verbs
+     */
+    public static CompletableFuture<Void> published(AsyncResult<?> result) {
+        if (result instanceof AsyncResultImpl<?> r) {
+            return r.published();
+        }
+        return CompletableFuture.completedFuture(null);
+    }
+
+    private <R> AsyncResult<R> apply(String name, Class<R> type, List<?> args, Map<String, ?> kwargs,
+                                     ApplyOptions options, boolean local) {
+        ensureOpen();
+        ApplyOptions o = options == null ? ApplyOptions.NONE : options;
+        String id = o.taskId() != null ? o.taskId() : UUID.randomUUID().toString();
+        List<Object> a = args == null ? List.of() : new ArrayList<>(args);
+        Map<String, Object> k = kwargs == null ? Map.of() : new LinkedHashMap<>(kwargs);
+        Optional<TaskDefinition> def = local ? registry.get(name) : Optional.empty();
+        if (alwaysEager && def.isPresent()) {
+            return AsyncResultImpl.ready(eager.run(def.get(), id, a, k, o), type);
+        }
+        TaskOptions to = def.map(TaskDefinition::options).orElse(TaskOptions.DEFAULTS);
+        Instant eta = o.eta();
+        if (eta == null && o.countdown() != null) {
+            eta = Instant.now().plus(o.countdown());
+        }
+        boolean ignoreResult = o.ignoreResult() != null ? o.ignoreResult()
+                : to.ignoreResult() != null ? to.ignoreResult() : settings.bool("task_ignore_result", false);
+        Map<String, Object> extra = o.headers();
+        OutgoingTask t = new OutgoingTask(id, name, a, k, eta, o.expires(), 0,
+                o.timeLimit() != null ? o.timeLimit() : to.timeLimit(),
+                o.softTimeLimit() != null ? o.softTimeLimit() : to.softTimeLimit(),
+                id, null, null, null, o.shadow(), origin, ignoreResult, null, o.priority(), extra,
+                null, null, null, null);
+        String queue = o.queue() != null ? o.queue() : to.queue() != null ? to.queue() : defaultQueue;
+        String exchange = o.exchange() != null ? o.exchange() : "";
+        String routingKey = o.routingKey() != null ? o.routingKey() : queue;
+        Serializer s = o.serializer() != null ? components.serializer(o.serializer())
+                : to.serializer() != null ? components.serializer(to.serializer()) : taskSerializer;
+        CompletableFuture<Void> published = publish(t, s, exchange, routingKey, queue);
+        return new AsyncResultImpl<>(id, type, backend, pollInterval, published);
+    }
+
+    /**
+     * Publishes a task message (used by the client verbs and by the worker for retries and canvas).
+     *
+     * @param queue the queue to declare first when {@code task_create_missing_queues}; nullable
+     * @throws CeleriacException when the message cannot be encoded or handed to the broker
+     */
+    public CompletableFuture<Void> publish(OutgoingTask t, Serializer serializer, String exchange, String routingKey,
+                                           String queue) {
+        if (queue != null && createMissingQueues && declared.add(queue)) {
+            try {
+                broker.declareQueue(QueueSpec.of(queue));
+            } catch (RuntimeException e) {
+                declared.remove(queue);
+                throw e;
+            }
+        }
+        Message m = protocol.encode(t, serializer == null ? taskSerializer : serializer, compression);
+        return broker.publish(exchange, routingKey, m);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new CeleriacException("this Celeriac app is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (backend != null) {
+                backend.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("closing the result backend failed: {}", e.toString());
+        }
+        try {
+            broker.close();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the broker failed: {}", e.toString());
+        }
+    }
+
+    /**
+     * Builds a {@link Celeriac}. Settings come, later wins, from defaults, the config file, the
+     * environment ({@code CELERIAC_BROKER_URL}, …), system properties ({@code -Dceleriac.broker_url}) and
+     * what is {@link #set} here. Not thread-safe.
+     */
+    public static final class Builder {
+        private final Map<String, Object> overrides = new LinkedHashMap<>();
+        private java.nio.file.Path configFile;
+        private Settings settings;
+        private Broker broker;
+        private ResultBackend backend;
+        private TaskRegistry registry;
+        private TaskInstanceFactory instances;
+        private ClassLoader classLoader = Thread.currentThread().getContextClassLoader();
+        private final List<TaskListener> taskListeners = new ArrayList<>();
+        private final List<WorkerListener> workerListeners = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Sets a setting by its Celery name ({@code broker_url}); old uppercase names are accepted too. */
+        public Builder set(String key, Object value) {
+            overrides.put(key, value);
+            return this;
+        }
+
+        /** A config file (.properties, .yaml, or a celeryconfig.py of simple assignments). */
+        public Builder configFile(java.nio.file.Path file) {
+            this.configFile = file;
+            return this;
+        }
+
+        /** Uses exactly these settings instead of loading the sources ({@link #set} still applies on top). */
+        public Builder settings(Settings s) {
+            this.settings = s;
+            return this;
+        }
+
+        /** Uses this broker instead of creating one from {@code broker_url}; the app closes it. */
+        public Builder broker(Broker b) {
+            this.broker = b;
+            return this;
+        }
+
+        /** Uses this result backend instead of creating one from {@code result_backend}; the app closes it. */
+        public Builder resultBackend(ResultBackend b) {
+            this.backend = b;
+            return this;
+        }
+
+        /** The tasks this process knows (default: every registration on the class path). */
+        public Builder registry(TaskRegistry r) {
+            this.registry = r;
+            return this;
+        }
+
+        /** The class loader for providers and task registrations. */
+        public Builder classLoader(ClassLoader cl) {
+            this.classLoader = cl;
+            return this;
+        }
+
+        /** Replaces the default instance factory (no-argument constructors) for instance task methods. */
+        public Builder taskInstanceFactory(TaskInstanceFactory f) {
+            this.instances = f;
+            return this;
+        }
+
+        /** Adds task signal listeners. */
+        public Builder taskListener(TaskListener l) {
+            taskListeners.add(l);
+            return this;
+        }
+
+        /** Adds worker signal listeners. */
+        public Builder workerListener(WorkerListener l) {
+            workerListeners.add(l);
+            return this;
+        }
+
+        /**
+         * @throws org.celeriac.spi.ProviderException when no module serves a configured scheme
+         * @throws CeleriacException when a connection fails or the configuration is invalid
+         */
+        public Celeriac build() {
+            Components c = Components.load(classLoader);
+            Settings s = c.settings(settings, configFile, overrides);
+            return new Celeriac(this, c, s);
+        }
+    }
+}
