@@ -65,6 +65,10 @@ public final class Components {
                 withDefaults.set("result_backend", embedded.url());
             }
             if (embedded != null) {
+                // H2's AUTO_SERVER listens on every interface unless told otherwise; H2 reads this once.
+                if (System.getProperty("h2.bindAddress") == null) {
+                    System.setProperty("h2.bindAddress", "127.0.0.1");
+                }
                 embedded.logLocation();
             }
             config = withDefaults.build();
