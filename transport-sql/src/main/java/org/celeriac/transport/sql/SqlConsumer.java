@@ -1,0 +1,465 @@
+package org.celeriac.transport.sql;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.celeriac.spi.broker.BrokerException;
+import org.celeriac.spi.broker.Consumer;
+import org.celeriac.spi.broker.Delivery;
+import org.celeriac.spi.broker.DeliveryHandler;
+import org.celeriac.spi.broker.Message;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A consumer of the SQL transport: one platform thread that, in a loop, settles what was acked or
+ * rejected since the last round and claims up to the free prefetch window in the same transaction
+ * ({@code SELECT … FOR UPDATE SKIP LOCKED} + {@code UPDATE … SET claimed_by, lease_until}), then hands the
+ * claimed deliveries to the handler on that thread. When a claim finds nothing the loop waits, doubling
+ * from 1 ms up to the polling interval; a publish of this process to a watched queue, a settlement and
+ * {@link #setPrefetch} wake it at once.
+ *
+ * <p>Thread-safe: {@link #ack}, {@link #reject} and {@link #setPrefetch} may be called from any thread and
+ * never block (they queue the work for the loop); {@link #close} blocks until the loop stopped.
+ */
+final class SqlConsumer implements Consumer {
+    private static final Logger LOG = LoggerFactory.getLogger(SqlConsumer.class);
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+    private static final Duration CLEANUP_BUDGET = Duration.ofSeconds(5);
+    private static final long MIN_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long MAX_ERROR_WAIT_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+    private final SqlBroker broker;
+    private final Database db;
+    private final MessageCodec codec;
+    private final List<String> queues;
+    private final Set<String> queueSet;
+    private final DeliveryHandler handler;
+    private final String token = UUID.randomUUID().toString();
+    private final String skipLocked;
+    private final long pollingNanos;
+    private final long visibilityMillis;
+    private final int maxBatch;
+
+    private volatile int prefetch;
+    private final ConcurrentHashMap<Long, Delivery> unsettled = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<Long> acks = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Long> requeues = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Long> deadLetters = new ConcurrentLinkedQueue<>();
+    // owned by the loop thread: settlements drained but not yet committed
+    private final List<Long> toAck = new ArrayList<>();
+    private final List<Long> toRequeue = new ArrayList<>();
+    private final List<Long> toDeadLetter = new ArrayList<>();
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition wakeUp = lock.newCondition();
+    private boolean signalled;
+    /** Set by a claim that found candidates but lost them to another consumer (loop thread only). */
+    private boolean contended;
+    /** Claims in a row that lost every candidate to other consumers (loop thread only). */
+    private int contendedInARow;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch finished = new CountDownLatch(1);
+    private final Thread thread;
+
+    SqlConsumer(SqlBroker broker, Database db, MessageCodec codec, TransportOptions options, List<String> queues,
+                int prefetch, DeliveryHandler handler) {
+        this.broker = broker;
+        this.db = db;
+        this.codec = codec;
+        this.queues = List.copyOf(new LinkedHashSet<>(queues));
+        this.queueSet = Set.copyOf(this.queues);
+        this.handler = handler;
+        this.prefetch = prefetch;
+        this.skipLocked = broker.skipLockedClause();
+        this.pollingNanos = options.pollingInterval().toNanos();
+        this.visibilityMillis = options.visibilityTimeout().toMillis();
+        this.maxBatch = options.claimBatch();
+        this.thread = Thread.ofPlatform().daemon()
+                .name("celeriac-sql-consumer-" + COUNTER.incrementAndGet() + "-" + String.join(",", this.queues))
+                .unstarted(this::loop);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    /** True when this consumer reads {@code queue}. */
+    boolean watches(String queue) {
+        return queueSet.contains(queue);
+    }
+
+    /** Wakes the polling loop (a local publish, a settlement, a prefetch change, close). Never blocks long. */
+    void wake() {
+        lock.lock();
+        try {
+            signalled = true;
+            wakeUp.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void await(long nanos) {
+        lock.lock();
+        try {
+            long left = nanos;
+            while (!signalled && left > 0 && !closed.get()) {
+                left = wakeUp.awaitNanos(left);
+            }
+            signalled = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Acknowledges: the row is deleted with the next round of the loop (batched). Non-blocking, thread-safe.
+     *
+     * @throws BrokerException when the consumer is closed
+     */
+    @Override
+    public void ack(Delivery delivery) {
+        settle(delivery, acks, "ack");
+    }
+
+    /**
+     * Rejects: with {@code requeue} the claim is released and the message is delivered again (to any
+     * consumer) with {@code redelivered = true}; without, it moves to {@code celeriac_dead_letter}.
+     * Non-blocking, thread-safe.
+     *
+     * @throws BrokerException when the consumer is closed
+     */
+    @Override
+    public void reject(Delivery delivery, boolean requeue) {
+        settle(delivery, requeue ? requeues : deadLetters, requeue ? "reject(requeue)" : "reject");
+    }
+
+    private void settle(Delivery delivery, ConcurrentLinkedQueue<Long> into, String what) {
+        if (closed.get()) {
+            throw new BrokerException("cannot " + what + " delivery " + delivery.deliveryTag() + ": the consumer of "
+                    + queues + " is closed (its unsettled messages were given back to the queue)");
+        }
+        Long id = parseTag(delivery.deliveryTag());
+        if (id == null || !unsettled.remove(id, delivery)) {
+            LOG.warn("Ignoring {} of delivery {} from queue {}: not an unsettled delivery of this consumer "
+                    + "(settled twice, or from another consumer)", what, delivery.deliveryTag(), delivery.queue());
+            return;
+        }
+        into.add(id);
+        wake();
+    }
+
+    private static Long parseTag(String tag) {
+        try {
+            return Long.valueOf(tag);
+        } catch (NumberFormatException | NullPointerException e) {
+            return null;
+        }
+    }
+
+    /** Non-blocking, thread-safe; wakes the loop so that a larger window is used at once. */
+    @Override
+    public void setPrefetch(int prefetch) {
+        if (prefetch < 0) {
+            throw new IllegalArgumentException("prefetch must be >= 0 (0 = unlimited), got " + prefetch);
+        }
+        this.prefetch = prefetch;
+        wake();
+    }
+
+    /** Never blocks. */
+    @Override
+    public int prefetch() {
+        return prefetch;
+    }
+
+    /** Number of deliveries handed out and not yet settled; for tests and diagnostics. */
+    int unsettledCount() {
+        return unsettled.size();
+    }
+
+    private int window() {
+        int p = prefetch;
+        return p == 0 ? maxBatch : Math.min(maxBatch, p - unsettled.size());
+    }
+
+    private void loop() {
+        long idleWait = 0;
+        long errorWait = TimeUnit.MILLISECONDS.toNanos(50);
+        try {
+            while (!closed.get()) {
+                int window = window();
+                List<Delivery> batch;
+                contended = false;
+                try {
+                    batch = settleAndClaim(window);
+                    errorWait = TimeUnit.MILLISECONDS.toNanos(50);
+                } catch (RuntimeException e) {
+                    LOG.warn("SQL consumer of {} failed to claim messages (retrying in {} ms): {}", queues,
+                            TimeUnit.NANOSECONDS.toMillis(errorWait), e.getMessage());
+                    await(errorWait);
+                    errorWait = Math.min(errorWait * 2, MAX_ERROR_WAIT_NANOS);
+                    continue;
+                }
+                for (Delivery d : batch) {
+                    if (closed.get()) {
+                        break; // the rest is given back by cleanup()
+                    }
+                    dispatch(d);
+                }
+                if (!batch.isEmpty()) {
+                    idleWait = 0;
+                    contendedInARow = 0;
+                } else if (contended && ++contendedInARow <= 3) {
+                    idleWait = 0; // another consumer held the rows we saw: the queue is not empty, look again
+                } else if (window <= 0) {
+                    await(pollingNanos); // a settlement or setPrefetch wakes us
+                } else {
+                    idleWait = idleWait == 0 ? MIN_WAIT_NANOS : Math.min(idleWait * 2, pollingNanos);
+                    await(idleWait);
+                }
+            }
+        } catch (Throwable t) {
+            LOG.error("SQL consumer of {} stopped unexpectedly", queues, t);
+            throw t;
+        } finally {
+            try {
+                cleanup();
+            } finally {
+                finished.countDown();
+            }
+        }
+    }
+
+    private void dispatch(Delivery d) {
+        try {
+            handler.onDelivery(d);
+        } catch (RuntimeException e) {
+            LOG.error("Delivery handler failed on delivery {} from {}; rejecting it with requeue", d.deliveryTag(),
+                    d.queue(), e);
+            Long id = parseTag(d.deliveryTag());
+            if (id != null && unsettled.remove(id, d)) {
+                requeues.add(id);
+            }
+        }
+    }
+
+    private void drainSettlements() {
+        drain(acks, toAck);
+        drain(requeues, toRequeue);
+        drain(deadLetters, toDeadLetter);
+    }
+
+    private static void drain(ConcurrentLinkedQueue<Long> from, List<Long> to) {
+        for (Long id; (id = from.poll()) != null; ) {
+            to.add(id);
+        }
+    }
+
+    private List<Delivery> settleAndClaim(int window) {
+        drainSettlements();
+        List<Delivery> claimed = db.inTransaction(c -> {
+            flushSettlements(c);
+            return window > 0 && !closed.get() ? claim(c, window, window * Math.min(contendedInARow, 4))
+                    : List.of();
+        });
+        toAck.clear();
+        toRequeue.clear();
+        toDeadLetter.clear();
+        for (Delivery d : claimed) {
+            unsettled.put(Long.valueOf(d.deliveryTag()), d);
+        }
+        return claimed;
+    }
+
+    private void flushSettlements(Connection c) throws SQLException {
+        if (!toDeadLetter.isEmpty()) {
+            broker.deadLetter(c, toDeadLetter, token);
+        }
+        runIds(c, toAck, Statements::delete);
+        runIds(c, toRequeue, Statements::release);
+    }
+
+    private void runIds(Connection c, List<Long> ids, java.util.function.IntFunction<String> sql) throws SQLException {
+        for (int from = 0; from < ids.size(); from += maxBatch) {
+            List<Long> chunk = ids.subList(from, Math.min(ids.size(), from + maxBatch));
+            try (PreparedStatement ps = c.prepareStatement(sql.apply(chunk.size()))) {
+                int next = Statements.bindIds(ps, 1, chunk);
+                ps.setString(next, token);
+                ps.executeUpdate();
+            }
+        }
+    }
+
+    private record Row(long id, String queue, String exchange, String routingKey, int deliveryCount,
+                       byte[] headers, byte[] properties, byte[] body) {
+    }
+
+    private record Candidate(long id, int priority) {
+    }
+
+    /**
+     * Claims up to {@code limit} messages: (1) per queue, the first ready ids in priority then publish order,
+     * without locks, merged across queues (after a lost race, the {@code skip} first ones are left to the
+     * consumer that holds them); (2) those rows locked by primary key with
+     * {@code FOR UPDATE SKIP LOCKED} (rows another consumer is claiming are skipped) and read; (3) marked
+     * claimed with a re-check of readiness. Sets {@link #contended} when candidates existed but another
+     * transaction had them.
+     */
+    private List<Delivery> claim(Connection c, int limit, int skip) throws SQLException {
+        long now = System.currentTimeMillis();
+        List<Candidate> candidates = new ArrayList<>();
+        try (PreparedStatement ps = c.prepareStatement(Statements.CANDIDATES)) {
+            for (String q : queues) {
+                ps.setString(1, q);
+                ps.setLong(2, now);
+                ps.setLong(3, now);
+                ps.setInt(4, skip + limit);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        candidates.add(new Candidate(rs.getLong(1), rs.getInt(2)));
+                    }
+                }
+            }
+        }
+        if (queues.size() > 1) {
+            candidates.sort(Comparator.comparingInt(Candidate::priority).reversed().thenComparingLong(Candidate::id));
+        }
+        if (skip > 0 && candidates.size() <= skip) { // all we saw are held by others: take them in order again
+            skip = Math.max(0, candidates.size() - limit);
+        }
+        candidates = candidates.subList(skip, Math.min(candidates.size(), skip + limit));
+        if (candidates.isEmpty()) {
+            return List.of();
+        }
+        List<Long> candidateIds = candidates.stream().map(Candidate::id).toList();
+        Map<Long, Row> locked = new HashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(Statements.lockCandidates(candidateIds.size(), skipLocked))) {
+            int i = Statements.bindIds(ps, 1, candidateIds);
+            ps.setLong(i++, now);
+            ps.setLong(i, now);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Row r = new Row(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5),
+                            rs.getBytes(6), rs.getBytes(7), rs.getBytes(8));
+                    locked.put(r.id(), r);
+                }
+            }
+        }
+        if (locked.isEmpty()) {
+            contended = true;
+            return List.of();
+        }
+        List<Long> ids = candidateIds.stream().filter(locked::containsKey).toList();
+        long leaseUntil = now + visibilityMillis;
+        int updated;
+        try (PreparedStatement ps = c.prepareStatement(Statements.markClaimed(ids.size()))) {
+            ps.setString(1, token);
+            ps.setLong(2, leaseUntil);
+            int i = Statements.bindIds(ps, 3, ids);
+            ps.setLong(i++, now);
+            ps.setLong(i, now);
+            updated = ps.executeUpdate();
+        }
+        if (updated < ids.size()) { // a row changed between reading and locking it: keep what we really took
+            contended = true;
+            List<Long> taken = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(Statements.claimedIn(ids.size()))) {
+                int i = Statements.bindIds(ps, 1, ids);
+                ps.setString(i++, token);
+                ps.setLong(i, leaseUntil);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        taken.add(rs.getLong(1));
+                    }
+                }
+            }
+            ids = ids.stream().filter(taken::contains).toList();
+        }
+        List<Delivery> out = new ArrayList<>(ids.size());
+        List<Long> poison = new ArrayList<>();
+        for (Long id : ids) {
+            Row r = locked.get(id);
+            try {
+                Message m = new Message(codec.decodeHeaders(r.headers()), codec.decodeProperties(r.properties()),
+                        r.body());
+                out.add(new Delivery(m, r.queue(), r.exchange(), r.routingKey(), r.deliveryCount() > 0,
+                        Long.toString(r.id())));
+            } catch (RuntimeException e) {
+                LOG.error("Message {} in queue {} cannot be decoded; moving it to celeriac_dead_letter", r.id(),
+                        r.queue(), e);
+                poison.add(r.id());
+            }
+        }
+        if (!poison.isEmpty()) {
+            broker.deadLetter(c, poison, token);
+        }
+        return out;
+    }
+
+    /** Flushes settlements and gives every unsettled delivery back, in one transaction. */
+    private void cleanup() {
+        drainSettlements();
+        List<Long> giveBack = new ArrayList<>(unsettled.keySet());
+        unsettled.clear();
+        toRequeue.addAll(giveBack);
+        if (toAck.isEmpty() && toRequeue.isEmpty() && toDeadLetter.isEmpty()) {
+            return;
+        }
+        try {
+            db.inTransactionRetrying(CLEANUP_BUDGET, c -> {
+                flushSettlements(c);
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("SQL consumer of {} could not give back {} unsettled message(s) on close; they are delivered "
+                    + "again after the visibility timeout: {}", queues, giveBack.size(), e.getMessage());
+        }
+    }
+
+    /**
+     * Stops the loop, flushes pending acks and gives unsettled deliveries back to their queues at once
+     * ({@code redelivered = true} on their next delivery). Blocks until done (except when called from the
+     * delivery handler, which cannot wait for its own thread). Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            wake();
+        }
+        if (Thread.currentThread() != thread) {
+            try {
+                finished.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        broker.unregister(this);
+    }
+
+    @Override
+    public String toString() {
+        return "SqlConsumer[" + queues + ", prefetch=" + prefetch + ", unsettled=" + unsettled.size() + "]";
+    }
+}
