@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.celeriac.spi.ConnectionUrl;
 import org.celeriac.spi.ProviderContext;
+import org.celeriac.spi.SerializationException;
 import org.celeriac.spi.Settings;
 import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.serializer.Serializer;
