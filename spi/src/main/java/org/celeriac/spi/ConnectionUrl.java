@@ -80,7 +80,8 @@ public final class ConnectionUrl {
             // opaque form: jdbc:h2:..., jdbc:postgresql://... keeps its own syntax
             return new ConnectionUrl(text, scheme, null, null, List.of(), "", Map.of(), ssp);
         }
-        String rest = ssp.substring(2);
+        // several hosts may each repeat the scheme: sentinel://h1:26379;sentinel://h2:26379
+        String rest = ssp.substring(2).replaceAll("[;,][A-Za-z][A-Za-z0-9+.\\-]*://", ";");
         String queryText = "";
         int q = rest.indexOf('?');
         if (q >= 0) {

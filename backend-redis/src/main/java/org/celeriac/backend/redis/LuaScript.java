@@ -1,0 +1,51 @@
+package org.celeriac.backend.redis;
+
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * A Lua script run with {@code EVALSHA}, falling back to {@code EVAL} (which also caches it) on
+ * {@code NOSCRIPT} — after a Redis restart or {@code SCRIPT FLUSH}. Immutable and thread-safe.
+ */
+final class LuaScript {
+    private final String source;
+    private final String sha;
+
+    LuaScript(String source) {
+        this.source = source;
+        try {
+            this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1")
+                    .digest(source.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is missing from this JVM", e);
+        }
+    }
+
+    /** Runs the script; non-blocking. The future fails with lettuce's exception when Redis refuses. */
+    <T> CompletableFuture<T> run(RedisAsyncCommands<String, byte[]> redis, ScriptOutputType type, String[] keys,
+                                 byte[]... args) {
+        CompletableFuture<T> first = redis.<T>evalsha(sha, type, keys, args).toCompletableFuture();
+        return first.handle((v, e) -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(v);
+            }
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof RedisNoScriptException
+                    || (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT"))) {
+                return redis.<T>eval(source, type, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(f -> f);
+    }
+
+    static byte[] arg(Object o) {
+        return String.valueOf(o).getBytes(StandardCharsets.UTF_8);
+    }
+}

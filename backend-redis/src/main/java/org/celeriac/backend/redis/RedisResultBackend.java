@@ -1,0 +1,436 @@
+package org.celeriac.backend.redis;
+
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisConnectionStateListener;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.codec.RedisCodec;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import java.net.SocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.celeriac.spi.ConnectionUrl;
+import org.celeriac.spi.backend.GroupMeta;
+import org.celeriac.spi.backend.ResultBackend;
+import org.celeriac.spi.backend.ResultBackendCapabilities;
+import org.celeriac.spi.backend.ResultBackendException;
+import org.celeriac.spi.backend.TaskMeta;
+import org.celeriac.spi.backend.TaskMetaCodec;
+import org.celeriac.spi.coordination.Coordination;
+import org.celeriac.spi.serializer.Serializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Celery's Redis result backend ({@code celery/backends/redis.py}, Celery 5.2.6): {@code celery-task-meta-<id>}
+ * holds the {@code result_serializer} encoding of {@link TaskMetaCodec#toMap}, written with {@code SETEX}
+ * ({@code result_expires}) and published on the channel of the same name by one Lua script that first checks
+ * a stored SUCCESS is never overwritten. {@link #whenReady} subscribes per task id on one shared pub/sub
+ * connection (subscribe first, then GET, so no store is missed). Thread-safe.
+ */
+public final class RedisResultBackend implements ResultBackend {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisResultBackend.class);
+    static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
+    /** Celery's key prefixes ({@code KeyValueStoreBackend.task_keyprefix}, {@code group_keyprefix}). */
+    static final String TASK_PREFIX = "celery-task-meta-";
+    static final String GROUP_PREFIX = "celery-taskset-meta-";
+    /** The chord counter key suffix (Celeriac's; Celery's own native join uses {@code .j .s .t}). */
+    static final String CHORD_COUNTER_SUFFIX = ".c";
+
+    /** GET; keep a stored SUCCESS; SETEX (or SET when ARGV[2] is 0); PUBLISH. Returns 1 when stored. */
+    private static final LuaScript STORE = new LuaScript("""
+            if ARGV[3] == '1' then
+              local cur = redis.call('GET', KEYS[1])
+              if cur then
+                local ok, m = pcall(cjson.decode, cur)
+                if ok and type(m) == 'table' and m.status == 'SUCCESS' then return 0 end
+              end
+            end
+            if tonumber(ARGV[2]) > 0 then
+              redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])
+            else
+              redis.call('SET', KEYS[1], ARGV[1])
+            end
+            redis.call('PUBLISH', KEYS[1], ARGV[1])
+            return 1
+            """);
+    /** SETEX/SET + PUBLISH, for groups (Celery's {@code set()}). */
+    private static final LuaScript SET_AND_PUBLISH = new LuaScript("""
+            if tonumber(ARGV[2]) > 0 then
+              redis.call('SETEX', KEYS[1], ARGV[2], ARGV[1])
+            else
+              redis.call('SET', KEYS[1], ARGV[1])
+            end
+            redis.call('PUBLISH', KEYS[1], ARGV[1])
+            return 1
+            """);
+    /** INCRBY and (re)set the expiry in one step. */
+    static final LuaScript INCR_EXPIRE = new LuaScript("""
+            local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+            if tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) else redis.call('PERSIST', KEYS[1]) end
+            return v
+            """);
+
+    private final ConnectionUrl url;
+    private final Duration expires;
+    private final Serializer serializer;
+    private final boolean json;
+    private final ClientResources resources;
+    private final RedisClient client;
+    private final StatefulRedisConnection<String, byte[]> connection;
+    final RedisAsyncCommands<String, byte[]> redis;
+    private final Object subscriptions = new Object();
+    private final Map<String, Set<CompletableFuture<TaskMeta>>> waiting = new HashMap<>();
+    private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+    private final RedisCoordination coordination;
+    private volatile boolean closed;
+
+    /**
+     * Connects (blocking).
+     *
+     * @param url the backend URL (for messages; its password is masked)
+     * @param uri where to connect
+     * @param expires {@code result_expires}; null or zero: results never expire
+     * @param serializer the {@code result_serializer}
+     * @throws ResultBackendException when Redis cannot be reached
+     */
+    public RedisResultBackend(ConnectionUrl url, RedisURI uri, Duration expires, Serializer serializer) {
+        this.url = Objects.requireNonNull(url, "url");
+        this.expires = expires == null || expires.isNegative() ? Duration.ZERO : expires;
+        this.serializer = Objects.requireNonNull(serializer, "serializer");
+        this.json = "application/json".equals(serializer.contentType());
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        this.client = RedisClient.create(resources, uri);
+        try {
+            this.connection = client.connect(CODEC);
+        } catch (RedisException e) {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            throw new ResultBackendException("cannot connect to the Redis result backend " + url + ": "
+                    + e.getMessage() + "; check that redis-server runs and the URL is right", e);
+        }
+        this.redis = connection.async();
+        this.coordination = new RedisCoordination(this);
+        client.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress address) {
+                if (c == pubSub && !closed) {
+                    recheckAll(); // lettuce re-subscribed; catch stores made while we were away
+                }
+            }
+        });
+    }
+
+    @Override
+    public ResultBackendCapabilities capabilities() {
+        return new ResultBackendCapabilities(true, true, true, true, false);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new ResultBackendException("the Redis result backend " + url + " is closed; create a new one");
+        }
+    }
+
+    <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ResultBackendException(what + " on " + url + " was interrupted", e);
+        } catch (ExecutionException e) {
+            throw new ResultBackendException(what + " on " + url + " failed: " + e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new ResultBackendException(what + " on " + url + " got no answer within 30 s; is Redis reachable?", e);
+        }
+    }
+
+    private byte[] ttlArg() {
+        return LuaScript.arg(expires.toSeconds() == 0 && !expires.isZero() ? 1 : expires.toSeconds());
+    }
+
+    @Override
+    public void store(TaskMeta meta) {
+        ensureOpen();
+        String key = TASK_PREFIX + meta.taskId();
+        byte[] value = serializer.encode(TaskMetaCodec.toMap(meta));
+        if (!json) {
+            // the script cannot read other serializers: check in Java first, as Celery does
+            Optional<TaskMeta> current = get(meta.taskId());
+            if (current.isPresent() && current.get().state() == org.celeriac.api.TaskState.SUCCESS) {
+                LOG.debug("Redis backend {}: task {} is already SUCCESS; {} not stored", url, meta.taskId(), meta.state());
+                return;
+            }
+        }
+        Long stored = await(STORE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {key}, value, ttlArg(),
+                LuaScript.arg(json ? "1" : "0")), "storing the result of " + meta.taskId());
+        if (stored != null && stored == 0) {
+            LOG.debug("Redis backend {}: task {} is already SUCCESS; {} not stored", url, meta.taskId(), meta.state());
+        }
+    }
+
+    @Override
+    public Optional<TaskMeta> get(String taskId) {
+        ensureOpen();
+        byte[] v = await(redis.get(TASK_PREFIX + taskId).toCompletableFuture(), "reading the result of " + taskId);
+        return v == null ? Optional.empty() : Optional.of(decode(taskId, v));
+    }
+
+    @SuppressWarnings("unchecked")
+    private TaskMeta decode(String taskId, byte[] v) {
+        Object o;
+        try {
+            o = serializer.decode(v);
+        } catch (RuntimeException e) {
+            throw new ResultBackendException("the stored result of task " + taskId + " cannot be decoded as "
+                    + serializer.contentType() + ": " + e.getMessage(), e);
+        }
+        if (!(o instanceof Map<?, ?> m)) {
+            throw new ResultBackendException("the stored result of task " + taskId + " is not Celery's meta object");
+        }
+        try {
+            return TaskMetaCodec.fromMap(taskId, (Map<String, Object>) m);
+        } catch (IllegalArgumentException e) {
+            throw new ResultBackendException(e.getMessage(), e);
+        }
+    }
+
+    private StatefulRedisPubSubConnection<String, byte[]> pubSub() {
+        StatefulRedisPubSubConnection<String, byte[]> p = pubSub;
+        if (p == null) {
+            synchronized (subscriptions) {
+                if (pubSub == null) {
+                    p = client.connectPubSub(CODEC);
+                    p.addListener(new RedisPubSubAdapter<>() {
+                        @Override
+                        public void message(String channel, byte[] message) {
+                            onMessage(channel, message);
+                        }
+                    });
+                    pubSub = p;
+                }
+                p = pubSub;
+            }
+        }
+        return p;
+    }
+
+    @Override
+    public CompletableFuture<TaskMeta> whenReady(String taskId, Duration pollInterval) {
+        CompletableFuture<TaskMeta> f = new CompletableFuture<>();
+        if (closed) {
+            f.completeExceptionally(new ResultBackendException("the Redis result backend " + url + " is closed"));
+            return f;
+        }
+        String key = TASK_PREFIX + taskId;
+        StatefulRedisPubSubConnection<String, byte[]> ps;
+        try {
+            ps = pubSub();
+        } catch (RedisException e) {
+            f.completeExceptionally(new ResultBackendException("cannot subscribe to " + key + " on " + url + ": "
+                    + e.getMessage(), e));
+            return f;
+        }
+        CompletableFuture<?> subscribed;
+        synchronized (subscriptions) {
+            Set<CompletableFuture<TaskMeta>> set = waiting.get(key);
+            if (set == null) {
+                set = ConcurrentHashMap.newKeySet();
+                waiting.put(key, set);
+                set.add(f);
+                subscribed = ps.async().subscribe(key).toCompletableFuture();
+            } else {
+                set.add(f);
+                subscribed = CompletableFuture.completedFuture(null);
+            }
+        }
+        f.whenComplete((v, e) -> removeWaiter(key, f));
+        // subscribe first, then GET: a store between the two is seen by one or the other
+        subscribed.whenComplete((v, e) -> {
+            if (e != null) {
+                f.completeExceptionally(new ResultBackendException("subscribing to " + key + " on " + url
+                        + " failed: " + e.getMessage(), e));
+            } else {
+                check(taskId);
+            }
+        });
+        return f;
+    }
+
+    private void check(String taskId) {
+        if (closed) {
+            return;
+        }
+        redis.get(TASK_PREFIX + taskId).whenComplete((v, e) -> {
+            if (v != null) {
+                onMessage(TASK_PREFIX + taskId, v);
+            }
+        });
+    }
+
+    private void recheckAll() {
+        List<String> keys;
+        synchronized (subscriptions) {
+            keys = new ArrayList<>(waiting.keySet());
+        }
+        for (String k : keys) {
+            check(k.substring(TASK_PREFIX.length()));
+        }
+    }
+
+    private void onMessage(String channel, byte[] message) {
+        if (!channel.startsWith(TASK_PREFIX)) {
+            return;
+        }
+        String taskId = channel.substring(TASK_PREFIX.length());
+        TaskMeta meta;
+        try {
+            meta = decode(taskId, message);
+        } catch (RuntimeException e) {
+            LOG.warn("Redis backend {}: undecodable result for {} ({}); still waiting", url, taskId, e.getMessage());
+            return;
+        }
+        if (!meta.state().isReady()) {
+            return;
+        }
+        Set<CompletableFuture<TaskMeta>> set;
+        synchronized (subscriptions) {
+            set = waiting.remove(channel);
+            if (set != null && pubSub != null) {
+                pubSub.async().unsubscribe(channel);
+            }
+        }
+        if (set != null) {
+            for (CompletableFuture<TaskMeta> f : set) {
+                f.complete(meta);
+            }
+        }
+    }
+
+    private void removeWaiter(String key, CompletableFuture<TaskMeta> f) {
+        synchronized (subscriptions) {
+            Set<CompletableFuture<TaskMeta>> set = waiting.get(key);
+            if (set != null && set.remove(f) && set.isEmpty()) {
+                waiting.remove(key);
+                if (pubSub != null && pubSub.isOpen()) {
+                    pubSub.async().unsubscribe(key);
+                }
+            }
+        }
+    }
+
+    /** How many task ids currently have a subscription (test support). */
+    int subscribedCount() {
+        synchronized (subscriptions) {
+            return waiting.size();
+        }
+    }
+
+    @Override
+    public void forget(String taskId) {
+        ensureOpen();
+        await(redis.del(TASK_PREFIX + taskId).toCompletableFuture(), "forgetting " + taskId);
+    }
+
+    @Override
+    public void saveGroup(GroupMeta group) {
+        ensureOpen();
+        byte[] value = serializer.encode(TaskMetaCodec.groupToMap(group));
+        await(SET_AND_PUBLISH.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {GROUP_PREFIX + group.groupId()},
+                value, ttlArg()), "saving group " + group.groupId());
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public Optional<GroupMeta> restoreGroup(String groupId) {
+        ensureOpen();
+        byte[] v = await(redis.get(GROUP_PREFIX + groupId).toCompletableFuture(), "reading group " + groupId);
+        if (v == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TaskMetaCodec.groupFromMap(groupId, (Map<String, Object>) serializer.decode(v)));
+        } catch (RuntimeException e) {
+            throw new ResultBackendException("the stored group " + groupId + " cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void forgetGroup(String groupId) {
+        ensureOpen();
+        String k = GROUP_PREFIX + groupId;
+        await(redis.del(k, k + CHORD_COUNTER_SUFFIX).toCompletableFuture(), "forgetting group " + groupId);
+    }
+
+    /**
+     * {@code INCRBY celery-taskset-meta-<gid>.c delta} with the expiry of results, in one script. The key is
+     * Celeriac's: Python Celery's native chord join keeps {@code .j}/{@code .s}/{@code .t} instead.
+     */
+    @Override
+    public long incrementChordCounter(String groupId, long delta) {
+        ensureOpen();
+        Long v = await(INCR_EXPIRE.<Long>run(redis, ScriptOutputType.INTEGER,
+                new String[] {GROUP_PREFIX + groupId + CHORD_COUNTER_SUFFIX}, LuaScript.arg(delta),
+                LuaScript.arg(expires.toMillis())), "counting chord parts of " + groupId);
+        return v == null ? 0 : v;
+    }
+
+    /** Redis expires results by itself: nothing to clean. */
+    @Override
+    public long cleanup() {
+        return 0;
+    }
+
+    @Override
+    public Optional<Coordination> coordination() {
+        return Optional.of(coordination);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisResultBackend[" + url + "]";
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<CompletableFuture<TaskMeta>> pending = new ArrayList<>();
+        synchronized (subscriptions) {
+            waiting.values().forEach(pending::addAll);
+            waiting.clear();
+        }
+        for (CompletableFuture<TaskMeta> f : pending) {
+            f.completeExceptionally(new ResultBackendException("the Redis result backend " + url
+                    + " was closed while waiting for a result"));
+        }
+        if (pubSub != null) {
+            pubSub.close();
+        }
+        connection.close();
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS);
+    }
+}

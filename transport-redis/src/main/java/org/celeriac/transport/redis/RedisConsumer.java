@@ -1,0 +1,414 @@
+package org.celeriac.transport.redis;
+
+import io.lettuce.core.LMoveArgs;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.celeriac.spi.SerializationException;
+import org.celeriac.spi.broker.BrokerException;
+import org.celeriac.spi.broker.Consumer;
+import org.celeriac.spi.broker.Delivery;
+import org.celeriac.spi.broker.DeliveryHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A consumer of kombu Redis queues. One dispatch thread claims batches with {@link Scripts#CLAIM} (pop and
+ * record in {@code unacked} in one script), hands them to the handler in order, and when the lists are
+ * empty waits for a blocking peek ({@code BLMOVE list list RIGHT RIGHT}, which leaves the list unchanged)
+ * on each list, one dedicated connection per list. Acks are batched into one script call. Thread-safe.
+ */
+final class RedisConsumer implements Consumer {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisConsumer.class);
+    private static final AtomicLong THREADS = new AtomicLong();
+    /** Most messages claimed by one script call. */
+    static final int MAX_BATCH = 500;
+    /** How long one blocking peek waits before it is re-armed (seconds). */
+    private static final long PEEK_TIMEOUT_SECONDS = 2;
+
+    private final RedisBroker broker;
+    private final List<String> queues;
+    private final DeliveryHandler handler;
+    private volatile int prefetch;
+    private final Map<String, Held> unsettled = new ConcurrentHashMap<>();
+    private final ConcurrentLinkedQueue<String> pendingAcks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
+    private final AtomicLong sequence = new AtomicLong();
+    private volatile CompletableFuture<Long> lastFlush = CompletableFuture.completedFuture(0L);
+    private final Object signal = new Object();
+    private boolean signalled;
+    private final Map<String, Waiter> waiters = new HashMap<>();
+    private final Thread thread;
+    private volatile boolean stopped;
+    private int rotation;
+
+    private record Held(Delivery delivery, String list, byte[] raw, long seq) {
+    }
+
+    /** A blocking peek on one list, on its own connection (a blocking command holds its connection). */
+    private static final class Waiter {
+        final StatefulRedisConnection<String, byte[]> connection;
+        CompletableFuture<byte[]> pending;
+
+        Waiter(StatefulRedisConnection<String, byte[]> connection) {
+            this.connection = connection;
+        }
+    }
+
+    RedisConsumer(RedisBroker broker, List<String> queues, int prefetch, DeliveryHandler handler) {
+        this.broker = broker;
+        this.queues = queues;
+        this.prefetch = prefetch;
+        this.handler = handler;
+        this.thread = new Thread(this::run, "celeriac-redis-consumer-" + THREADS.incrementAndGet());
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    private void wake() {
+        synchronized (signal) {
+            signalled = true;
+            signal.notifyAll();
+        }
+    }
+
+    private void awaitSignal(long millis) {
+        synchronized (signal) {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+            while (!signalled && !stopped) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    signal.wait(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            signalled = false;
+        }
+    }
+
+    private void run() {
+        long backoff = 50;
+        while (!stopped) {
+            int p = prefetch;
+            int free = p == 0 ? MAX_BATCH : Math.min(MAX_BATCH, p - unsettled.size());
+            if (free <= 0) {
+                awaitSignal(1000);
+                continue;
+            }
+            List<String> order = queueOrder();
+            List<String> lists = broker.keys.consumeOrder(order);
+            List<Object> claimed;
+            try {
+                claimed = claim(lists, free);
+                backoff = 50;
+            } catch (RuntimeException e) {
+                if (stopped) {
+                    break;
+                }
+                LOG.warn("Redis {}: claiming from {} failed ({}); retrying in {} ms", broker.url(), queues,
+                        e.getMessage(), backoff);
+                awaitSignal(backoff);
+                backoff = Math.min(2000, backoff * 2);
+                continue;
+            }
+            int got = claimed.size() / 2;
+            for (int i = 0; i < got && !stopped; i++) {
+                int index = ((Number) claimed.get(2 * i)).intValue() - 1;
+                dispatch(lists.get(index), order.get(index % order.size()), (byte[]) claimed.get(2 * i + 1));
+            }
+            if (got < free && !stopped) {
+                armWaiters(lists);
+                awaitSignal(TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS));
+            }
+        }
+    }
+
+    /** kombu's round-robin cycle: the starting queue rotates after each claim. */
+    private List<String> queueOrder() {
+        if (queues.size() == 1 || !broker.options.roundRobin()) {
+            return queues;
+        }
+        int start = rotation++ % queues.size();
+        List<String> out = new ArrayList<>(queues.size());
+        for (int i = 0; i < queues.size(); i++) {
+            out.add(queues.get((start + i) % queues.size()));
+        }
+        return out;
+    }
+
+    private List<Object> claim(List<String> lists, int count) {
+        String[] k = new String[2 + lists.size()];
+        k[0] = broker.keys.unacked;
+        k[1] = broker.keys.unackedIndex;
+        for (int i = 0; i < lists.size(); i++) {
+            k[2 + i] = lists.get(i);
+        }
+        double now = System.currentTimeMillis() / 1000.0;
+        List<Object> r = broker.await(Scripts.CLAIM.<List<Object>>run(broker.redis, ScriptOutputType.MULTI, k,
+                LuaScript.arg(count), LuaScript.arg(now)), "claiming messages");
+        return r == null ? List.of() : r;
+    }
+
+    private void dispatch(String list, String queue, byte[] raw) {
+        KombuEnvelope.Decoded d;
+        try {
+            d = broker.envelope.decode(raw);
+            if (d.deliveryTag() == null) {
+                throw new SerializationException("no properties.delivery_tag");
+            }
+        } catch (SerializationException | ClassCastException e) {
+            String tag = tagOf(raw);
+            LOG.warn("Redis {}: dropped a malformed message of {} bytes from queue {} (not a kombu envelope: {}): {}",
+                    broker.url(), raw.length, queue, e.getMessage(), preview(raw));
+            if (tag != null) {
+                pendingAcks.add(tag);
+                scheduleFlush();
+            }
+            return;
+        }
+        Delivery delivery = new Delivery(d.message(), queue, d.exchange(), d.routingKey(), d.redelivered(),
+                d.deliveryTag());
+        unsettled.put(d.deliveryTag(), new Held(delivery, list, raw, sequence.incrementAndGet()));
+        try {
+            handler.onDelivery(delivery);
+        } catch (Throwable t) {
+            LOG.warn("Redis {}: the delivery handler threw on {} from queue {}; requeueing it", broker.url(),
+                    delivery.deliveryTag(), queue, t);
+            try {
+                reject(delivery, true);
+            } catch (RuntimeException ignored) {
+                // closed meanwhile: close() restores it
+            }
+        }
+    }
+
+    private String tagOf(byte[] raw) {
+        try {
+            Map<String, Object> m = broker.envelope.asMap(raw);
+            if (m.get("properties") instanceof Map<?, ?> p && p.get("delivery_tag") instanceof String s) {
+                return s;
+            }
+        } catch (RuntimeException e) {
+            // garbage: it was not recorded in unacked
+        }
+        return null;
+    }
+
+    private static String preview(byte[] raw) {
+        String s = new String(raw, 0, Math.min(raw.length, 80), StandardCharsets.UTF_8);
+        return s.replaceAll("[\\p{Cntrl}]", "?") + (raw.length > 80 ? "..." : "");
+    }
+
+    /** Arms a blocking peek on every list whose previous peek has finished. Dispatch thread only. */
+    private void armWaiters(List<String> lists) {
+        for (String list : lists) {
+            Waiter w = waiters.get(list);
+            if (w == null) {
+                try {
+                    w = new Waiter(broker.client.connect(RedisBroker.CODEC));
+                } catch (RuntimeException e) {
+                    LOG.warn("Redis {}: cannot open a wake-up connection for {} ({}); polling instead", broker.url(),
+                            list, e.getMessage());
+                    continue;
+                }
+                waiters.put(list, w);
+            }
+            if (w.pending != null && !w.pending.isDone()) {
+                continue;
+            }
+            CompletableFuture<byte[]> f = w.connection.async()
+                    .blmove(list, list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS).toCompletableFuture();
+            w.pending = f;
+            f.whenComplete((v, e) -> {
+                if (v != null || e != null) {
+                    wake();
+                }
+            });
+        }
+    }
+
+    @Override
+    public void ack(Delivery delivery) {
+        settle(delivery, false, false);
+    }
+
+    @Override
+    public void reject(Delivery delivery, boolean requeue) {
+        settle(delivery, true, requeue);
+    }
+
+    private void settle(Delivery delivery, boolean reject, boolean requeue) {
+        if (stopped) {
+            throw new BrokerException("Redis " + broker.url() + ": the consumer is closed; delivery "
+                    + delivery.deliveryTag() + " was given back to queue " + delivery.queue());
+        }
+        Held h = unsettled.remove(delivery.deliveryTag());
+        if (h == null) {
+            LOG.warn("Redis {}: delivery {} is not unsettled on this consumer (settled twice, or from another "
+                    + "consumer); ignored", broker.url(), delivery.deliveryTag());
+            return;
+        }
+        if (reject && requeue) {
+            // kombu's reject(requeue=True): LPUSH (the tail of the queue) marked redelivered, then ack
+            giveBack(h, "L");
+        } else {
+            pendingAcks.add(h.delivery().deliveryTag());
+            scheduleFlush();
+        }
+        wake();
+    }
+
+    private CompletableFuture<Long> giveBack(Held h, String side) {
+        byte[] env;
+        try {
+            env = broker.envelope.markRedelivered(h.raw());
+        } catch (RuntimeException e) {
+            env = h.raw();
+        }
+        return Scripts.RESTORE.run(broker.redis, ScriptOutputType.INTEGER,
+                new String[] {broker.keys.unacked, broker.keys.unackedIndex, h.list()},
+                RedisBroker.bytes(h.delivery().deliveryTag()), RedisBroker.bytes("+inf"), new byte[0], env,
+                RedisBroker.bytes(side));
+    }
+
+    private void scheduleFlush() {
+        if (flushScheduled.compareAndSet(false, true)) {
+            try {
+                broker.scheduler.execute(this::flushAcks);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                flushAcks();
+            }
+        }
+    }
+
+    /** Sends every pending ack in one {@link Scripts#ACK} call. Non-blocking. */
+    private CompletableFuture<Long> flushAcks() {
+        flushScheduled.set(false);
+        List<String> tags = new ArrayList<>();
+        for (String t; (t = pendingAcks.poll()) != null; ) {
+            tags.add(t);
+        }
+        if (tags.isEmpty()) {
+            return CompletableFuture.completedFuture(0L);
+        }
+        byte[][] args = new byte[tags.size()][];
+        for (int i = 0; i < args.length; i++) {
+            args[i] = RedisBroker.bytes(tags.get(i));
+        }
+        CompletableFuture<Long> f = Scripts.ACK.run(broker.redis, ScriptOutputType.INTEGER,
+                new String[] {broker.keys.unacked, broker.keys.unackedIndex}, args);
+        lastFlush = f;
+        f.whenComplete((v, e) -> {
+            if (e != null) {
+                LOG.warn("Redis {}: acking {} deliveries failed ({}); they will be redelivered after the visibility "
+                        + "timeout", broker.url(), args.length, e.getMessage());
+            }
+        });
+        return f;
+    }
+
+    /** The tags this consumer holds (for renewal). */
+    List<String> unsettledTags() {
+        return new ArrayList<>(unsettled.keySet());
+    }
+
+    @Override
+    public void setPrefetch(int prefetch) {
+        if (prefetch < 0) {
+            throw new IllegalArgumentException("prefetch must be >= 0 (0 = unlimited), was " + prefetch);
+        }
+        this.prefetch = prefetch;
+        wake();
+    }
+
+    @Override
+    public int prefetch() {
+        return prefetch;
+    }
+
+    private void stopThread() {
+        stopped = true;
+        wake();
+        if (Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.SECONDS.toMillis(10));
+                if (thread.isAlive()) {
+                    LOG.warn("Redis {}: the delivery handler of {} has not returned after 10 s; closing anyway",
+                            broker.url(), thread.getName());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (Waiter w : waiters.values()) {
+            w.connection.closeAsync();
+        }
+    }
+
+    /**
+     * Stops, sends the pending acks, and gives every unsettled delivery back to the head of the list it came
+     * from (kombu restores unacked messages on a clean close), oldest first. Blocks until Redis confirmed.
+     */
+    @Override
+    public void close() {
+        if (stopped) {
+            return;
+        }
+        stopThread();
+        try {
+            CompletableFuture<Long> earlier = lastFlush;
+            broker.await(flushAcks(), "acking");
+            broker.await(earlier, "acking");
+            List<Held> held = new ArrayList<>(unsettled.values());
+            unsettled.clear();
+            held.sort(Comparator.comparingLong(Held::seq).reversed());
+            List<CompletableFuture<Long>> fs = new ArrayList<>();
+            for (Held h : held) {
+                fs.add(giveBack(h, "R"));
+            }
+            for (CompletableFuture<Long> f : fs) {
+                broker.await(f, "restoring unsettled deliveries");
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("Redis {}: closing the consumer of {} could not give back its deliveries ({}); they return "
+                    + "after the visibility timeout", broker.url(), queues, e.getMessage());
+        } finally {
+            broker.removed(this);
+        }
+    }
+
+    /**
+     * Test support: stops as a killed process would — no acks sent, nothing given back, no more renewals;
+     * the held deliveries come back through the visibility-timeout restore.
+     */
+    void crash() {
+        stopThread();
+        pendingAcks.clear();
+        unsettled.clear();
+        broker.removed(this);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisConsumer[" + broker.url() + " " + queues + "]";
+    }
+}

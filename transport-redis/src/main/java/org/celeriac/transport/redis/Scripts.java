@@ -1,0 +1,99 @@
+package org.celeriac.transport.redis;
+
+/** The transport's Lua scripts. Each runs atomically on the Redis server. */
+final class Scripts {
+    private Scripts() {
+    }
+
+    /**
+     * The atomic claim. KEYS: unacked, unacked_index, then the lists in kombu's consuming order. ARGV: the
+     * maximum count, the delivery time (Unix seconds). Pops (RPOP, the oldest first) up to that many
+     * messages, taking each list until it is empty before the next, and records every message that has a
+     * delivery tag in {@code unacked}/{@code unacked_index} as kombu's {@code QoS.append} does — in the same
+     * script, so no crash can lose a popped message. The hash value embeds the raw envelope verbatim:
+     * {@code [<envelope>, "<exchange>", "<routing_key>"]}. Returns {@code [listIndex, envelope, ...]}
+     * (1-based list index); messages without a tag (garbage) are returned but not recorded.
+     */
+    static final LuaScript CLAIM = new LuaScript("""
+            local n = tonumber(ARGV[1])
+            local out = {}
+            local got = 0
+            local function j(v)
+              if type(v) == 'string' then return cjson.encode(v) end
+              return 'null'
+            end
+            for i = 3, #KEYS do
+              while got < n do
+                local raw = redis.call('RPOP', KEYS[i])
+                if not raw then break end
+                local ok, m = pcall(cjson.decode, raw)
+                if ok and type(m) == 'table' and type(m.properties) == 'table'
+                    and type(m.properties.delivery_tag) == 'string' then
+                  local p = m.properties
+                  local ex, rk = nil, nil
+                  if type(p.delivery_info) == 'table' then
+                    ex = p.delivery_info.exchange
+                    rk = p.delivery_info.routing_key
+                  end
+                  redis.call('ZADD', KEYS[2], ARGV[2], p.delivery_tag)
+                  redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
+                end
+                got = got + 1
+                out[#out + 1] = i - 2
+                out[#out + 1] = raw
+              end
+              if got >= n then break end
+            end
+            return out
+            """);
+
+    /**
+     * Gives one unacknowledged message back. KEYS: unacked, unacked_index, then the target lists. ARGV: the
+     * tag, the highest index score still restorable ({@code +inf} for requeue and close), the expected
+     * {@code unacked} value or {@code ""} for any, the envelope to push, {@code L} (LPUSH, the tail: consumed
+     * last — kombu's reject with requeue) or {@code R} (RPUSH, the head: consumed next — kombu's restore).
+     * Does nothing (returns 0) when the tag was acked, restored or renewed meanwhile.
+     */
+    static final LuaScript RESTORE = new LuaScript("""
+            local s = redis.call('ZSCORE', KEYS[2], ARGV[1])
+            if ARGV[2] ~= '+inf' and (not s or tonumber(s) > tonumber(ARGV[2])) then return 0 end
+            local p = redis.call('HGET', KEYS[1], ARGV[1])
+            if not p then
+              redis.call('ZREM', KEYS[2], ARGV[1])
+              return 0
+            end
+            if ARGV[3] ~= '' and p ~= ARGV[3] then return 0 end
+            redis.call('ZREM', KEYS[2], ARGV[1])
+            redis.call('HDEL', KEYS[1], ARGV[1])
+            for i = 3, #KEYS do
+              if ARGV[5] == 'L' then redis.call('LPUSH', KEYS[i], ARGV[4]) else redis.call('RPUSH', KEYS[i], ARGV[4]) end
+            end
+            return 1
+            """);
+
+    /** Acks (or drops) a batch: KEYS unacked, unacked_index; ARGV the tags. ZREM + HDEL atomically. */
+    static final LuaScript ACK = new LuaScript("""
+            for i = 1, #ARGV, 1000 do
+              local last = math.min(i + 999, #ARGV)
+              redis.call('ZREM', KEYS[2], unpack(ARGV, i, last))
+              redis.call('HDEL', KEYS[1], unpack(ARGV, i, last))
+            end
+            return #ARGV
+            """);
+
+    /** Purge: KEYS the lists of a queue; returns the number of messages removed. */
+    static final LuaScript PURGE = new LuaScript("""
+            local n = 0
+            for i = 1, #KEYS do
+              n = n + redis.call('LLEN', KEYS[i])
+              redis.call('DEL', KEYS[i])
+            end
+            return n
+            """);
+
+    /** Releases a lock held with {@code SET key token NX PX} (redis-py {@code Lock.release}). */
+    static final LuaScript UNLOCK = new LuaScript("""
+            if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+            return 0
+            """);
+}
