@@ -1,0 +1,126 @@
+package org.celeriac.cli;
+
+import java.io.PrintWriter;
+import org.celeriac.api.CeleriacException;
+import org.celeriac.api.ResultTimeoutException;
+import org.celeriac.api.TaskFailedException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IExecutionExceptionHandler;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * {@code celeriac}: the command line, mirroring Celery's {@code celery} command. Run by the
+ * {@code ./celeriac} launcher at the repository root.
+ */
+@Command(name = "celeriac", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A Celery-compatible distributed task queue for the JVM.",
+        subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class,
+                CommandLine.HelpCommand.class},
+        synopsisSubcommandLabel = "COMMAND",
+        footerHeading = "%n",
+        footer = {"stdout carries only a command's result; logs and progress go to stderr.",
+                "Run 'celeriac COMMAND --help' for a command's options."},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "0:success",
+                "1:the task failed or was revoked (result), or the demo found a wrong result",
+                "2:usage error (unknown option, bad JSON in --args/--kwargs, ...)",
+                "3:timed out waiting (result --timeout, demo)",
+                "4:configuration or connection error (no provider for a URL scheme, broker unreachable, ...)"})
+public final class Main implements Runnable {
+    /** Success. */
+    public static final int OK = 0;
+    /** The task failed or was revoked; or the demo saw a wrong result. */
+    public static final int TASK_FAILED = 1;
+    /** Usage error (picocli's default for parse errors). */
+    public static final int USAGE = 2;
+    /** Timed out waiting. */
+    public static final int TIMEOUT = 3;
+    /** Configuration or connection error. */
+    public static final int CONFIG = 4;
+
+    /** The exit code list every subcommand shows in {@code --help}. */
+    static final String[] EXIT_CODES = {
+            "0:success",
+            "1:the task failed or was revoked",
+            "2:usage error",
+            "3:timed out waiting",
+            "4:configuration or connection error"};
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result or demo");
+    }
+
+    /** Runs the command line and exits the JVM with its exit code. */
+    public static void main(String[] args) {
+        Thread.currentThread().setName("MainProcess"); // Celery's %(processName)s in log lines
+        System.exit(execute(args));
+    }
+
+    /** Runs the command line and returns its exit code (for tests: does not exit the JVM). */
+    public static int execute(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The configured picocli command line. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler(new Errors());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
+    }
+
+    /** Maps exceptions to documented exit codes with a one-line message on stderr (stack traces at DEBUG). */
+    static final class Errors implements IExecutionExceptionHandler {
+        @Override
+        public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
+            PrintWriter err = cmd.getErr();
+            if (ex instanceof CommandLine.ParameterException pe) {
+                throw pe;
+            }
+            if (ex instanceof IllegalArgumentException) {
+                err.println("celeriac " + cmd.getCommandName() + ": error: " + ex.getMessage());
+                err.println("Run 'celeriac " + cmd.getCommandName() + " --help' for usage.");
+                err.flush();
+                return USAGE;
+            }
+            org.slf4j.LoggerFactory.getLogger(Main.class).debug("command failed", ex);
+            int code = ex instanceof TaskFailedException ? TASK_FAILED
+                    : ex instanceof ResultTimeoutException ? TIMEOUT
+                    : CONFIG;
+            err.println("celeriac " + cmd.getCommandName() + ": error: " + describe(ex));
+            err.flush();
+            return code;
+        }
+
+        private static String describe(Throwable ex) {
+            StringBuilder sb = new StringBuilder(String.valueOf(ex.getMessage() == null ? ex : ex.getMessage()));
+            if (!(ex instanceof CeleriacException) || ex.getMessage() == null) {
+                sb.insert(0, ex.getClass().getSimpleName() + ": ");
+            }
+            Throwable c = ex.getCause();
+            int depth = 0;
+            while (c != null && c != ex && depth++ < 3) {
+                if (c.getMessage() != null && !sb.toString().contains(c.getMessage())) {
+                    sb.append("\n  caused by ").append(c.getClass().getSimpleName()).append(": ").append(c.getMessage());
+                }
+                c = c.getCause();
+            }
+            return sb.toString();
+        }
+    }
+
+    /** The version from the jar manifest, or the development version. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"celeriac " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+        }
+    }
+}

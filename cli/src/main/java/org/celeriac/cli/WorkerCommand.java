@@ -1,0 +1,193 @@
+package org.celeriac.cli;
+
+import ch.qos.logback.classic.Level;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.celeriac.api.CeleriacException;
+import org.celeriac.core.Celeriac;
+import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.core.worker.Worker;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code celeriac worker}: consumes queues and runs tasks until SIGTERM/SIGINT (Celery's
+ * {@code celery worker}). The first signal is a warm shutdown (running tasks finish, prefetched
+ * messages go back, exit code 0), a second one a cold shutdown (running tasks are interrupted, exit 1).
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Start a worker (Celery's 'celery worker'). It logs '<nodename> ready.' once consuming.",
+                "SIGTERM or SIGINT (Ctrl-C): warm shutdown, running tasks finish; a second signal: cold shutdown."},
+        exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+                "0:stopped by a warm shutdown",
+                "1:stopped by a cold shutdown (second signal)",
+                "2:usage error",
+                "4:configuration or connection error, or no tasks to serve"})
+final class WorkerCommand implements Callable<Integer> {
+    private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
+    /** A cold shutdown waits this long for running tasks to stop before the process exits anyway. */
+    private static final Duration COLD_GRACE = Duration.ofSeconds(10);
+
+    @Option(names = {"-A", "--app"}, paramLabel = "CLASS",
+            description = "Serve only the tasks declared by this class (its @Task methods). "
+                    + "Default: every task registered on the class path.")
+    String appClass;
+
+    @Option(names = {"-Q", "--queues"}, paramLabel = "QUEUE", split = ",",
+            description = "Queues to consume, comma-separated. Default: celery (task_default_queue).")
+    List<String> queues = new ArrayList<>();
+
+    @Option(names = {"-c", "--concurrency"}, paramLabel = "N",
+            description = "Tasks run at once. Default: worker_concurrency, else the number of cores.")
+    int concurrency;
+
+    @Option(names = {"-n", "--hostname"}, paramLabel = "NAME",
+            description = "Node name, with Celery's %%h (host), %%n (name) and %%d (domain). Default: celery@%%h.")
+    String nodeName;
+
+    @Option(names = {"-l", "--loglevel"}, paramLabel = "LEVEL", defaultValue = "info",
+            converter = Logging.LevelConverter.class,
+            description = "debug, info, warning, error or critical. Default: ${DEFAULT-VALUE}.")
+    Level logLevel;
+
+    @Option(names = {"-P", "--pool"}, paramLabel = "POOL",
+            description = "threads, virtual or solo; Celery's prefork (-> threads), eventlet and gevent "
+                    + "(-> virtual) are accepted. Default: worker_pool, else threads.")
+    String pool;
+
+    @Option(names = "--prefetch-multiplier", paramLabel = "M",
+            description = "Messages reserved per pool slot (prefetch = concurrency x M; 0 = unlimited). "
+                    + "Default: worker_prefetch_multiplier, else 4.")
+    Integer prefetchMultiplier;
+
+    @Option(names = "--classpath", paramLabel = "JAR", arity = "1..*", split = ":",
+            description = "Jars or class directories holding your tasks (repeatable, or separated by ':').")
+    List<Path> classpath = new ArrayList<>();
+
+    @Mixin
+    ConnectionOptions connection;
+
+    @Override
+    public Integer call() throws Exception {
+        Logging.setRootLevel(logLevel);
+        Worker.Pool poolKind = pool == null ? null : Worker.Pool.parse(pool);
+        if (concurrency < 0) {
+            throw new IllegalArgumentException("-c/--concurrency must be >= 1, got " + concurrency);
+        }
+        if (prefetchMultiplier != null && prefetchMultiplier < 0) {
+            throw new IllegalArgumentException("--prefetch-multiplier must be >= 0, got " + prefetchMultiplier);
+        }
+        ClassLoader loader = classLoader();
+        Thread.currentThread().setContextClassLoader(loader);
+        Class<?> app = null;
+        if (appClass != null) {
+            try {
+                app = Class.forName(appClass, true, loader);
+            } catch (ClassNotFoundException e) {
+                throw new CeleriacException("-A " + appClass + ": no such class on the class path"
+                        + (classpath.isEmpty() ? "; add the jar that holds it with --classpath JAR" : " " + classpath));
+            }
+        }
+        TaskRegistry registry = TaskRegistry.load(loader, app);
+        if (registry.size() == 0) {
+            throw new CeleriacException("no tasks to serve: no @Task registrations on the class path. "
+                    + "Add your jar with --classpath JAR, and compile it with the @Task annotation processor "
+                    + "(javac -proc:full on JDK 23+)");
+        }
+        try (Celeriac celeriac = connection.builder(loader).registry(registry).build()) {
+            Worker worker = new Worker(celeriac, new Worker.Options(nodeName, queues, concurrency, poolKind,
+                    prefetchMultiplier));
+            logBanner(worker, registry);
+            AtomicBoolean cold = new AtomicBoolean();
+            installSignalHandlers(worker, cold);
+            worker.start();
+            while (!worker.awaitTermination(Duration.ofSeconds(1))) {
+                if (cold.get() && !worker.awaitTermination(COLD_GRACE)) {
+                    LOG.error("{}: tasks still running {} s after a cold shutdown; exiting anyway",
+                            worker.nodeName(), COLD_GRACE.toSeconds());
+                    break;
+                }
+            }
+            return cold.get() ? Main.TASK_FAILED : Main.OK;
+        }
+    }
+
+    private void logBanner(Worker worker, TaskRegistry registry) {
+        LOG.info("{} v{}: concurrency {} ({}), queues {}", worker.nodeName(),
+                new Main.Version().getVersion()[0].replace("celeriac ", ""), worker.concurrency(),
+                pool == null ? "threads" : pool, worker.queues());
+        StringBuilder tasks = new StringBuilder("[tasks]");
+        for (String n : registry.names()) {
+            tasks.append("\n  . ").append(n);
+        }
+        LOG.info("{}", tasks);
+    }
+
+    private ClassLoader classLoader() throws MalformedURLException {
+        ClassLoader parent = WorkerCommand.class.getClassLoader();
+        if (classpath.isEmpty()) {
+            return parent;
+        }
+        List<URL> urls = new ArrayList<>();
+        for (Path p : classpath) {
+            if (!Files.exists(p)) {
+                throw new IllegalArgumentException("--classpath " + p + ": no such file or directory");
+            }
+            urls.add(p.toAbsolutePath().toUri().toURL());
+        }
+        return new URLClassLoader("celeriac-tasks", urls.toArray(URL[]::new), parent);
+    }
+
+    /**
+     * Handles SIGTERM and SIGINT directly (not only through a shutdown hook, which would block a second
+     * signal): first = warm shutdown, second = cold shutdown, third = halt.
+     */
+    private static void installSignalHandlers(Worker worker, AtomicBoolean cold) {
+        AtomicInteger count = new AtomicInteger();
+        Runnable onSignal = () -> {
+            int n = count.incrementAndGet();
+            if (n == 1) {
+                LOG.info("{}: signal received: warm shutdown (running tasks finish; signal again for a cold shutdown)",
+                        worker.nodeName());
+                worker.shutdown();
+            } else if (n == 2) {
+                cold.set(true);
+                worker.shutdownNow();
+            } else {
+                Runtime.getRuntime().halt(Main.TASK_FAILED);
+            }
+        };
+        boolean termHandled = false;
+        for (String name : List.of("TERM", "INT")) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> onSignal.run());
+                termHandled |= name.equals("TERM");
+            } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+                // e.g. SIGINT ignored by the parent (a background job of a non-interactive shell), or -Xrs
+                LOG.debug("not handling SIG{} directly: {}", name, e.toString());
+            }
+        }
+        if (!termHandled) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                worker.shutdown();
+                try {
+                    worker.awaitTermination(Duration.ofSeconds(60));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "celeriac-shutdown-hook"));
+        }
+    }
+}
