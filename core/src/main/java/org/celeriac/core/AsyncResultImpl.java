@@ -80,6 +80,10 @@ final class AsyncResultImpl<T> implements AsyncResult<T> {
     @Override
     public T get(Duration timeout, boolean propagate) {
         TaskMeta m = ready;
+        if (m == null && !backend().capabilities().push()) {
+            // A polling backend answers a ready result at once with one read instead of a poll round.
+            m = backend().get(id).filter(x -> x.state().isReady()).orElse(null);
+        }
         if (m == null) {
             CompletableFuture<TaskMeta> f = backend().whenReady(id, pollInterval);
             try {
