@@ -313,6 +313,9 @@ public final class Worker implements AutoCloseable {
             if (req == POISON) {
                 return;
             }
+            if (phase.get() != Phase.RUNNING) {
+                continue; // shutting down: left unsettled, consumer.close() gives it back
+            }
             active.incrementAndGet();
             try {
                 execute(req);

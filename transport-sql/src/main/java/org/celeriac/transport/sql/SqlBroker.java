@@ -320,6 +320,44 @@ public final class SqlBroker implements Broker {
         });
     }
 
+    /**
+     * The messages dead-lettered from {@code queue} ({@code reject(requeue=false)}), oldest first, for
+     * inspection by operators and the TCK. Blocks for one query.
+     *
+     * @throws BrokerException when the database cannot be reached
+     */
+    public java.util.List<Message> deadLetters(String queue) {
+        ensureOpen();
+        return db.inTransactionRetrying(SYNC_RETRY, c -> {
+            java.util.List<Message> out = new java.util.ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement(
+                    "SELECT headers, properties, body FROM celeriac_dead_letter WHERE queue = ? ORDER BY id")) {
+                ps.setString(1, queue);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.add(new Message(codec.decodeHeaders(rs.getBytes(1)), codec.decodeProperties(rs.getBytes(2)),
+                                rs.getBytes(3)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
+    /**
+     * Test support: makes {@code consumer} behave like one whose process died — it stops at once without
+     * flushing acks or giving its claimed messages back, so they return only when their lease (the
+     * visibility timeout) expires. Used by the TCK's crash rules. Blocks until its thread stopped.
+     *
+     * @throws IllegalArgumentException when {@code consumer} is not a consumer of this transport
+     */
+    public void crash(Consumer consumer) {
+        if (!(consumer instanceof SqlConsumer sc)) {
+            throw new IllegalArgumentException("not a consumer of the SQL transport: " + consumer);
+        }
+        sc.abandon();
+    }
+
     /** Leases, counters and key/value with TTL in {@code celeriac_kv}. Never blocks. */
     @Override
     public Optional<Coordination> coordination() {

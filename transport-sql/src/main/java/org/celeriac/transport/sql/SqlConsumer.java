@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,6 +76,8 @@ final class SqlConsumer implements Consumer {
     /** Claims in a row that lost every candidate to other consumers (loop thread only). */
     private int contendedInARow;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set by {@link #abandon()}: stop like a dead process, settling nothing. */
+    private volatile boolean abandoned;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread thread;
 
@@ -319,6 +320,41 @@ final class SqlConsumer implements Consumer {
     private record Candidate(long id, int priority) {
     }
 
+    /** Loop thread only: which queue a multi-queue claim looks at first. */
+    private int roundRobin;
+
+    /**
+     * Merges per-queue candidate lists (each in priority, then id order) into one claim order: higher
+     * priority first, and among equal priorities one message from each queue in turn (kombu's round-robin
+     * cycle), so a long queue cannot starve a short one.
+     */
+    private static List<Candidate> interleave(List<List<Candidate>> perQueue, int max) {
+        if (perQueue.size() == 1) {
+            List<Candidate> only = perQueue.get(0);
+            return only.size() <= max ? only : only.subList(0, max);
+        }
+        int[] next = new int[perQueue.size()];
+        List<Candidate> out = new ArrayList<>();
+        while (out.size() < max) {
+            int best = Integer.MIN_VALUE;
+            for (int q = 0; q < perQueue.size(); q++) {
+                if (next[q] < perQueue.get(q).size()) {
+                    best = Math.max(best, perQueue.get(q).get(next[q]).priority());
+                }
+            }
+            if (best == Integer.MIN_VALUE) {
+                break;
+            }
+            for (int q = 0; q < perQueue.size() && out.size() < max; q++) {
+                List<Candidate> list = perQueue.get(q);
+                if (next[q] < list.size() && list.get(next[q]).priority() == best) {
+                    out.add(list.get(next[q]++));
+                }
+            }
+        }
+        return out;
+    }
+
     /**
      * Claims up to {@code limit} messages: (1) per queue, the first ready ids in priority then publish order,
      * without locks, merged across queues (after a lost race, the {@code skip} first ones are left to the
@@ -329,23 +365,25 @@ final class SqlConsumer implements Consumer {
      */
     private List<Delivery> claim(Connection c, int limit, int skip) throws SQLException {
         long now = System.currentTimeMillis();
-        List<Candidate> candidates = new ArrayList<>();
+        List<List<Candidate>> perQueue = new ArrayList<>(queues.size());
         try (PreparedStatement ps = c.prepareStatement(Statements.CANDIDATES)) {
-            for (String q : queues) {
-                ps.setString(1, q);
+            int n = queues.size();
+            int first = Math.floorMod(roundRobin++, n); // rotate so that no queue is always served first
+            for (int i = 0; i < n; i++) {
+                ps.setString(1, queues.get((first + i) % n));
                 ps.setLong(2, now);
                 ps.setLong(3, now);
                 ps.setInt(4, skip + limit);
+                List<Candidate> list = new ArrayList<>();
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
-                        candidates.add(new Candidate(rs.getLong(1), rs.getInt(2)));
+                        list.add(new Candidate(rs.getLong(1), rs.getInt(2)));
                     }
                 }
+                perQueue.add(list);
             }
         }
-        if (queues.size() > 1) {
-            candidates.sort(Comparator.comparingInt(Candidate::priority).reversed().thenComparingLong(Candidate::id));
-        }
+        List<Candidate> candidates = interleave(perQueue, skip + limit);
         if (skip > 0 && candidates.size() <= skip) { // all we saw are held by others: take them in order again
             skip = Math.max(0, candidates.size() - limit);
         }
@@ -420,6 +458,10 @@ final class SqlConsumer implements Consumer {
 
     /** Flushes settlements and gives every unsettled delivery back, in one transaction. */
     private void cleanup() {
+        if (abandoned) {
+            unsettled.clear();
+            return;
+        }
         drainSettlements();
         List<Long> giveBack = new ArrayList<>(unsettled.keySet());
         unsettled.clear();
@@ -456,6 +498,12 @@ final class SqlConsumer implements Consumer {
             }
         }
         broker.unregister(this);
+    }
+
+    /** Stops like a consumer whose process died: no acks flushed, claims left to expire (test support). */
+    void abandon() {
+        abandoned = true;
+        close();
     }
 
     @Override
