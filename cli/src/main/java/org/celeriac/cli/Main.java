@@ -15,7 +15,7 @@ import picocli.CommandLine.ParseResult;
  */
 @Command(name = "celeriac", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A Celery-compatible distributed task queue for the JVM.",
-        subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class,
+        subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class, TckCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%n",
@@ -53,7 +53,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo or tck");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */
