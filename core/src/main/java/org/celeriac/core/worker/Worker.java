@@ -34,6 +34,7 @@ import org.celeriac.core.protocol.TaskMessage;
 import org.celeriac.spi.backend.ExceptionInfo;
 import org.celeriac.spi.backend.ResultBackend;
 import org.celeriac.spi.backend.TaskMeta;
+import org.celeriac.spi.backend.TaskRequestInfo;
 import org.celeriac.spi.broker.Consumer;
 import org.celeriac.spi.broker.Delivery;
 import org.celeriac.spi.broker.QueueSpec;
@@ -252,7 +253,7 @@ public final class Worker implements AutoCloseable {
                             + "Did you remember to put the jar holding this task on the worker's class path (--classpath), "
                             + "or to narrow -A to the right class?\nThe message's id was {} (queue {}).",
                     msg.task(), msg.id(), d.queue());
-            store(new TaskMeta(msg.id(), TaskState.FAILURE, ExceptionInfo.notRegistered(msg.task()).toMap(), null,
+            store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, ExceptionInfo.notRegistered(msg.task()).toMap(), null,
                     List.of(), Instant.now(), msg.group(), msg.parentId(), null));
             settle(d, false);
             return;
@@ -339,7 +340,7 @@ public final class Worker implements AutoCloseable {
         try {
             if (msg.expires() != null && Instant.now().isAfter(msg.expires())) {
                 LOG.info("Discarding revoked task: {}[{}] (expired)", msg.displayName(), msg.id());
-                store(new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap(), null, List.of(),
+                store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap(), null, List.of(),
                         Instant.now(), msg.group(), msg.parentId(), extended(req)));
                 return;
             }
@@ -350,11 +351,11 @@ public final class Worker implements AutoCloseable {
                 Map<String, Object> started = new LinkedHashMap<>();
                 started.put("pid", ProcessHandle.current().pid());
                 started.put("hostname", nodeName);
-                store(new TaskMeta(msg.id(), TaskState.STARTED, started, null, List.of(), null, msg.group(),
+                store(info(msg), new TaskMeta(msg.id(), TaskState.STARTED, started, null, List.of(), null, msg.group(),
                         msg.parentId(), extended(req)));
             }
             Outcome out = runner.run(req.def(), msg, nodeName, req.delivery().queue(), false,
-                    (state, meta) -> store(new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
+                    (state, meta) -> store(info(msg), new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
                             TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req))));
             double secs = out.runtimeNanos() / 1e9;
             if (out.retry() != null) {
@@ -362,7 +363,7 @@ public final class Worker implements AutoCloseable {
             } else if (out.succeeded()) {
                 List<Object> children = followUps(req, out.value());
                 if (!ignoreResult) {
-                    store(new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null, children, Instant.now(),
+                    store(info(msg), new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null, children, Instant.now(),
                             msg.group(), msg.parentId(), extended(req)));
                 }
                 if (LOG.isInfoEnabled()) {
@@ -371,7 +372,7 @@ public final class Worker implements AutoCloseable {
                 }
             } else {
                 if (!ignoreResult || app.settings().bool("task_store_errors_even_if_ignored", false)) {
-                    store(new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(),
+                    store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(),
                             Instant.now(), msg.group(), msg.parentId(), extended(req)));
                 }
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
@@ -398,11 +399,11 @@ public final class Worker implements AutoCloseable {
             app.publish(again, null, "", queue, queue).join();
         } catch (RuntimeException e) {
             LOG.error("Task {}[{}] could not be re-sent for its retry: {}", msg.displayName(), msg.id(), e.toString(), e);
-            store(new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(), Instant.now(),
+            store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(), Instant.now(),
                     msg.group(), msg.parentId(), extended(req)));
             return;
         }
-        store(new TaskMeta(msg.id(), TaskState.RETRY, out.info().toMap(), out.traceback(), List.of(), null,
+        store(info(msg), new TaskMeta(msg.id(), TaskState.RETRY, out.info().toMap(), out.traceback(), List.of(), null,
                 msg.group(), msg.parentId(), extended(req)));
         LOG.info("Task {}[{}] retry: Retry in {}s: {}", msg.displayName(), msg.id(),
                 org.celeriac.spi.serializer.PythonFloats.repr(countdown.toNanos() / 1e9), Exceptions.shortRepr(out.info()));
@@ -445,12 +446,20 @@ public final class Worker implements AutoCloseable {
         return new TaskMeta.Extended(m.task(), m.args(), m.kwargs(), nodeName, m.retries(), req.delivery().routingKey());
     }
 
-    private void store(TaskMeta meta) {
+    private static TaskRequestInfo info(TaskMessage msg) {
+        return new TaskRequestInfo(msg.replyTo(), msg.id(), null);
+    }
+
+    private void store(TaskRequestInfo request, TaskMeta meta) {
+        store(meta, request);
+    }
+
+    private void store(TaskMeta meta, TaskRequestInfo request) {
         if (backend == null) {
             return;
         }
         try {
-            backend.store(meta);
+            backend.store(meta, request);
         } catch (RuntimeException e) {
             LOG.error("Cannot store state {} of task {} in the result backend: {}", meta.state(), meta.taskId(), e.toString(), e);
         }

@@ -26,6 +26,17 @@ public interface ResultBackend extends AutoCloseable {
     void store(TaskMeta meta);
 
     /**
+     * Stores a task's meta for a request a worker is running: like {@link #store(TaskMeta)}, with what the
+     * message said about its caller. The default ignores {@code request}; the {@code rpc://} backend
+     * overrides it to reply to {@code request.replyTo()}.
+     *
+     * @throws ResultBackendException when the store fails
+     */
+    default void store(TaskMeta meta, TaskRequestInfo request) {
+        store(meta);
+    }
+
+    /**
      * Reads a task's meta.
      *
      * @return empty when nothing is stored (the task is PENDING for callers)
