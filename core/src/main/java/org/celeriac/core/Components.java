@@ -26,6 +26,7 @@ import org.celeriac.spi.serializer.Serializer;
  * a broker set there is no result backend, as in Celery. Thread-safe.
  */
 public final class Components {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Components.class);
     private final Providers providers;
     private final Map<String, Serializer> serializers = new ConcurrentHashMap<>();
     private volatile Settings settings = Settings.of(Map.of());
@@ -148,8 +149,45 @@ public final class Components {
         if (raw.isEmpty()) {
             return Optional.empty();
         }
-        ConnectionUrl url = parse("result_backend", raw.get());
+        ConnectionUrl url = parse("result_backend", aliasToUrl(raw.get().trim(), s));
         return Optional.of(providers.resultBackend(url, s).create(url, s, ctx));
+    }
+
+    /**
+     * Celery's bare backend names ({@code celery/app/backends.py BACKEND_ALIASES}) as URLs: the seeds' Celery 3
+     * {@code CELERY_RESULT_BACKEND = 'amqp'} is today's {@code rpc://}; {@code 'mongodb'} takes its host, port
+     * and database from {@code mongodb_backend_settings}; {@code 'redis'} is the local default server.
+     * Anything with a scheme is returned unchanged.
+     */
+    static String aliasToUrl(String value, Settings s) {
+        if (value.contains(":")) {
+            return value;
+        }
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "amqp" -> {
+                LOG.warn("result_backend 'amqp' is Celery 3's AMQP result backend; it is served as 'rpc://', where "
+                        + "a result reaches only the client that sent the task. Set result_backend = 'rpc://' to "
+                        + "silence this warning");
+                return "rpc://";
+            }
+            case "rpc" -> {
+                return "rpc://";
+            }
+            case "mongodb" -> {
+                Map<String, Object> m = s.map("mongodb_backend_settings");
+                Object host = m.getOrDefault("host", "localhost");
+                Object port = m.getOrDefault("port", 27017);
+                Object db = m.getOrDefault("database", "celery");
+                return String.valueOf(host).contains("://") ? String.valueOf(host)
+                        : "mongodb://" + host + ":" + port + "/" + db;
+            }
+            case "redis" -> {
+                return "redis://localhost:6379/0";
+            }
+            default -> throw new ProviderException("setting result_backend: '" + value + "' is neither a URL nor one of "
+                    + "Celery's backend names Celeriac serves (amqp, rpc, redis, mongodb, disabled); use a URL such as "
+                    + "redis://localhost:6379/0");
+        }
     }
 
     private static ConnectionUrl parse(String setting, String value) {
