@@ -564,6 +564,20 @@ public final class RedisBroker implements Broker {
     }
 
     /** For log messages: the URL with its password masked. */
+    /**
+     * Test support: makes {@code consumer} behave like one whose process died — it stops without acking or
+     * restoring, so its messages come back only through the {@code visibility_timeout} restore, as with
+     * kombu. Used by the TCK's crash rules.
+     *
+     * @throws IllegalArgumentException when {@code consumer} is not a consumer of this transport
+     */
+    public void crash(Consumer consumer) {
+        if (!(consumer instanceof RedisConsumer rc)) {
+            throw new IllegalArgumentException("not a consumer of the Redis transport: " + consumer);
+        }
+        rc.crash();
+    }
+
     @Override
     public String toString() {
         return "RedisBroker[" + url + "]";
