@@ -6,6 +6,7 @@ Configured from the environment (all optional, defaults for a local try-out):
   CELERIAC_IT_QUEUE     default queue         (celery)
   CELERIAC_IT_ACKS_LATE               "true" for task_acks_late
   CELERIAC_IT_VISIBILITY_TIMEOUT      broker_transport_options visibility_timeout, seconds (kombu: 3600)
+  CELERIAC_IT_REMOTE_CONTROL          "true" to let the worker answer inspect/control (off by default)
 
 Worker:  python3 -m celery -A pytasks worker -P solo -Q <queue> -n py@%h --without-gossip \
              --without-mingle --without-heartbeat -l info
@@ -25,9 +26,9 @@ app.conf.update(
     task_serializer="json",
     result_serializer="json",
     accept_content=["json"],
-    # Remote control and events are not part of these tests; keeping them off leaves no pidbox/celeryev
+    # Remote control (unless CELERIAC_IT_REMOTE_CONTROL=true) and events are off, leaving no pidbox/celeryev
     # traffic on the shared Redis.
-    worker_enable_remote_control=False,
+    worker_enable_remote_control=os.environ.get("CELERIAC_IT_REMOTE_CONTROL", "").lower() == "true",
     worker_send_task_events=False,
     worker_hijack_root_logger=True,
     broker_connection_retry_on_startup=True,

@@ -16,6 +16,7 @@ import picocli.CommandLine.ParseResult;
 @Command(name = "celeriac", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A Celery-compatible distributed task queue for the JVM.",
         subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class, TckCommand.class,
+                InspectCommand.class, ControlCommand.class, StatusCommand.class,
                 CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%n",

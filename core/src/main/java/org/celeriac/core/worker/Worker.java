@@ -3,16 +3,21 @@ package org.celeriac.core.worker;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.BlockingQueue;
+import java.util.Set;
+import java.util.concurrent.BlockingDeque;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +30,10 @@ import org.celeriac.api.TaskOptions;
 import org.celeriac.api.TaskState;
 import org.celeriac.api.WorkerListener;
 import org.celeriac.core.Celeriac;
+import org.celeriac.core.control.ControlServer;
+import org.celeriac.core.control.LamportClock;
+import org.celeriac.core.control.LimitedSet;
+import org.celeriac.core.control.Mailbox;
 import org.celeriac.core.internal.Exceptions;
 import org.celeriac.core.internal.NodeNames;
 import org.celeriac.core.protocol.InvalidTaskMessageException;
@@ -35,6 +44,7 @@ import org.celeriac.spi.backend.ExceptionInfo;
 import org.celeriac.spi.backend.ResultBackend;
 import org.celeriac.spi.backend.TaskMeta;
 import org.celeriac.spi.backend.TaskRequestInfo;
+import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.broker.Consumer;
 import org.celeriac.spi.broker.Delivery;
 import org.celeriac.spi.broker.QueueSpec;
@@ -43,7 +53,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A Celery worker ({@code celery worker}): consumes queues, runs tasks on a bounded pool, acknowledges
- * early or late, stores results, retries, holds ETA messages. Thread-safe; {@link #start()} once, then
+ * early or late, stores results, retries, holds ETA messages, and answers remote control and inspect
+ * ({@code celery.pidbox}, see {@link org.celeriac.core.control}) with Celery's worker state: active, reserved
+ * and scheduled requests, revoked ids (in memory, Celery's limits: 50 000 ids, 3 hours), per-task rate and
+ * time limits set at runtime, extra queues. Thread-safe; {@link #start()} once, then
  * {@link #shutdown()} (warm: running tasks finish, prefetched messages go back) or
  * {@link #shutdownNow()} (cold: running tasks are interrupted).
  */
@@ -113,34 +126,99 @@ public final class Worker implements AutoCloseable {
 
     private enum Phase { NEW, RUNNING, STOPPING, STOPPED }
 
-    private record Request(Delivery delivery, TaskMessage msg, TaskDefinition def) {
+    /**
+     * One {@link Broker#consume} of some queues: the main one ({@code -Q}) and one per {@code add_consumer}.
+     * Deliveries are settled through {@link #consumer}, which completes once {@code consume} returned (a
+     * delivery may arrive before). A retiring slot ({@code cancel_consumer}) takes nothing new and is closed
+     * once its running tasks finished.
+     */
+    static final class Slot {
+        final List<String> queues;
+        final CompletableFuture<Consumer> consumer = new CompletableFuture<>();
+        final AtomicInteger running = new AtomicInteger();
+        volatile boolean retiring;
+
+        Slot(List<String> queues) {
+            this.queues = List.copyOf(queues);
+        }
     }
 
-    private static final Request POISON = new Request(null, null, null);
+    /**
+     * A received task request and what inspect reports about it ({@code celery/worker/request.py Request}).
+     * Identity equality (it is a map key).
+     */
+    static final class Request {
+        final Slot slot;
+        final Delivery delivery;
+        final TaskMessage msg;
+        final TaskDefinition def;
+        volatile Double timeStart;
+        volatile boolean acknowledged;
+        volatile Thread thread;
+        volatile boolean terminated;
+
+        Request(Slot slot, Delivery delivery, TaskMessage msg, TaskDefinition def) {
+            this.slot = slot;
+            this.delivery = delivery;
+            this.msg = msg;
+            this.def = def;
+        }
+
+        TaskMessage msg() {
+            return msg;
+        }
+
+        Delivery delivery() {
+            return delivery;
+        }
+
+        TaskDefinition def() {
+            return def;
+        }
+    }
+
+    /** A queue as consumed, for {@code active_queues}: kombu's {@code Queue(name, Exchange(exchange, type), key)}. */
+    record QueueInfo(String name, String exchange, String exchangeType, String routingKey) {
+    }
+
+    private static final Request POISON = new Request(null, null, null, null);
 
     private final Celeriac app;
     private final ResultBackend backend; // nullable
     private final TaskRunner runner;
     private final String nodeName;
-    private final List<String> queues;
-    private final int concurrency;
+    private final List<String> initialQueues;
     private final Pool pool;
-    private final int prefetch;
+    private final int multiplier;
+    private final AtomicInteger concurrency = new AtomicInteger();
+    private volatile int prefetch;
     private final boolean globalAcksLate;
     private final boolean trackStartedDefault;
     private final boolean ignoreResultDefault;
     private final boolean resultExtended;
     private final int maxHeldEta;
-    private final BlockingQueue<Request> ready = new LinkedBlockingQueue<>();
+    private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
     private final Map<Request, ScheduledFuture<?>> held = new ConcurrentHashMap<>();
-    private final List<Thread> threads = new ArrayList<>();
+    private final List<Thread> threads = new CopyOnWriteArrayList<>();
+    private final AtomicInteger threadSeq = new AtomicInteger();
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.NEW);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong processed = new AtomicLong();
     private final AtomicInteger heldCount = new AtomicInteger();
+    // inspect state (celery/worker/state.py): reserved + active requests by id, totals, revoked ids
+    private final Map<String, Request> requests = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> totals = new ConcurrentHashMap<>();
+    private final LimitedSet revoked = LimitedSet.forRevokes();
+    private final Map<String, String> rateLimits = new ConcurrentHashMap<>(); // "" = disabled
+    private final Map<String, List<Double>> timeLimits = new ConcurrentHashMap<>(); // [soft, hard], null = none
+    private final LamportClock clock = new LamportClock();
+    private final List<Slot> slots = new CopyOnWriteArrayList<>();
+    private final Map<String, QueueInfo> queueInfo = new ConcurrentHashMap<>();
+    private volatile boolean taskEvents;
+    private volatile long startedNanos;
+    private volatile ControlServer control;
     private volatile ScheduledExecutorService scheduler;
-    private volatile Consumer consumer;
 
     /**
      * @throws IllegalArgumentException when an option is invalid
@@ -152,22 +230,24 @@ public final class Worker implements AutoCloseable {
         var s = app.settings();
         this.nodeName = NodeNames.expand(options.nodeName() != null ? options.nodeName()
                 : s.string("worker_hostname", "celery@%h"));
-        this.queues = options.queues().isEmpty() ? List.of(app.defaultQueue()) : options.queues();
+        this.initialQueues = options.queues().isEmpty() ? List.of(app.defaultQueue()) : options.queues();
         int c = options.concurrency() > 0 ? options.concurrency()
                 : s.integer("worker_concurrency", Runtime.getRuntime().availableProcessors());
         this.pool = options.pool() != null ? options.pool() : Pool.parse(s.string("worker_pool", "threads"));
-        this.concurrency = pool == Pool.SOLO ? 1 : Math.max(1, c);
+        this.concurrency.set(pool == Pool.SOLO ? 1 : Math.max(1, c));
         int multiplier = options.prefetchMultiplier() != null ? options.prefetchMultiplier()
                 : s.integer("worker_prefetch_multiplier", 4);
         if (multiplier < 0) {
             throw new IllegalArgumentException("worker_prefetch_multiplier must be >= 0 (0 = unlimited), got " + multiplier);
         }
-        this.prefetch = multiplier == 0 ? 0 : concurrency * multiplier;
+        this.multiplier = multiplier;
+        this.prefetch = multiplier == 0 ? 0 : concurrency.get() * multiplier;
         this.globalAcksLate = s.bool("task_acks_late", false);
         this.trackStartedDefault = s.bool("task_track_started", false);
         this.ignoreResultDefault = s.bool("task_ignore_result", false);
         this.resultExtended = s.bool("result_extended", false);
         this.maxHeldEta = s.integer("worker_max_held_eta", 100_000);
+        this.taskEvents = s.bool("worker_send_task_events", false);
     }
 
     /** The expanded node name, e.g. {@code celery@host}. */
@@ -175,14 +255,20 @@ public final class Worker implements AutoCloseable {
         return nodeName;
     }
 
-    /** The queues consumed. */
+    /** The queues consumed now ({@code -Q}, plus {@code add_consumer}, minus {@code cancel_consumer}). */
     public List<String> queues() {
-        return queues;
+        List<String> out = new ArrayList<>();
+        for (Slot s : slots) {
+            if (!s.retiring) {
+                out.addAll(s.queues);
+            }
+        }
+        return phase.get() == Phase.NEW ? initialQueues : out;
     }
 
-    /** The pool size. */
+    /** The pool size (changed by {@code pool_grow}/{@code pool_shrink}). */
     public int concurrency() {
-        return concurrency;
+        return concurrency.get();
     }
 
     /** Tasks that finished (any state) since start. */
@@ -190,8 +276,14 @@ public final class Worker implements AutoCloseable {
         return processed.get();
     }
 
+    /** The worker's Lamport clock (remote control and, later, events). */
+    public LamportClock clock() {
+        return clock;
+    }
+
     /**
-     * Declares the queues, starts the pool and the consumer, then logs {@code <nodename> ready.} and
+     * Declares the queues, starts the pool, the consumer and the remote-control mailbox (when the transport
+     * has broadcast and {@code worker_enable_remote_control} is on), then logs {@code <nodename> ready.} and
      * calls {@code worker_ready} listeners. Blocks until consuming has started.
      *
      * @throws IllegalStateException when called twice
@@ -201,22 +293,21 @@ public final class Worker implements AutoCloseable {
         if (!phase.compareAndSet(Phase.NEW, Phase.RUNNING)) {
             throw new IllegalStateException("a worker starts once");
         }
-        for (String q : queues) {
+        startedNanos = System.nanoTime();
+        for (String q : initialQueues) {
             app.broker().declareQueue(QueueSpec.of(q));
+            queueInfo.put(q, new QueueInfo(q, q, "direct", q));
         }
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "celeriac-eta");
             t.setDaemon(true);
             return t;
         });
-        for (int i = 0; i < concurrency; i++) {
-            Runnable loop = this::poolLoop;
-            Thread t = pool == Pool.VIRTUAL ? Thread.ofVirtual().name("PoolWorker-" + (i + 1)).unstarted(loop)
-                    : Thread.ofPlatform().name("PoolWorker-" + (i + 1)).daemon(false).unstarted(loop);
-            threads.add(t);
-            t.start();
+        for (int i = 0; i < concurrency.get(); i++) {
+            startPoolThread();
         }
-        consumer = app.broker().consume(queues, prefetch, this::onDelivery);
+        openSlot(initialQueues);
+        startControl();
         LOG.info("{} ready.", nodeName);
         for (WorkerListener l : app.workerListeners()) {
             try {
@@ -227,10 +318,55 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    private void startPoolThread() {
+        Runnable loop = this::poolLoop;
+        String name = "PoolWorker-" + threadSeq.incrementAndGet();
+        Thread t = pool == Pool.VIRTUAL ? Thread.ofVirtual().name(name).unstarted(loop)
+                : Thread.ofPlatform().name(name).daemon(false).unstarted(loop);
+        threads.add(t);
+        t.start();
+    }
+
+    private Slot openSlot(List<String> queues) {
+        Slot slot = new Slot(queues);
+        slots.add(slot);
+        try {
+            Consumer c = app.broker().consume(queues, prefetch == 0 ? 0 : prefetch + Math.max(0, heldCount.get()),
+                    d -> onDelivery(slot, d));
+            slot.consumer.complete(c);
+        } catch (RuntimeException e) {
+            slots.remove(slot);
+            slot.consumer.completeExceptionally(e);
+            throw e;
+        }
+        return slot;
+    }
+
+    private void startControl() {
+        if (!app.settings().bool("worker_enable_remote_control", true)) {
+            LOG.info("{}: remote control is disabled (worker_enable_remote_control=false)", nodeName);
+            return;
+        }
+        if (!app.broker().capabilities().broadcast()) {
+            LOG.info("{}: the transport {} has no broadcast, so this worker does not answer remote control and inspect "
+                    + "(use Redis, RabbitMQ or memory:// for 'celeriac inspect')", nodeName,
+                    app.broker().getClass().getSimpleName());
+            return;
+        }
+        try {
+            ControlServer server = new ControlServer(app.broker(), Mailbox.of(app), nodeName, clock,
+                    new WorkerPanel(this, app).handlers());
+            server.start();
+            control = server;
+        } catch (RuntimeException e) {
+            LOG.error("{}: cannot start remote control: {}; the worker runs without it", nodeName, e.toString(), e);
+        }
+    }
+
     // ----------------------------------------------------------------------------- receiving
 
-    private void onDelivery(Delivery d) {
-        if (phase.get() != Phase.RUNNING) {
+    private void onDelivery(Slot slot, Delivery d) {
+        if (phase.get() != Phase.RUNNING || slot.retiring) {
             return; // left unsettled: consumer.close() gives it back
         }
         TaskMessage msg;
@@ -240,11 +376,11 @@ public final class Worker implements AutoCloseable {
             LOG.error("Received invalid task message{} from queue {}: {} -- rejected (not requeued)",
                     e.taskId() == null ? "" : " " + (e.taskName() == null ? "" : e.taskName()) + "[" + e.taskId() + "]",
                     d.queue(), e.getMessage());
-            settle(d, false);
+            settle(slot, d, false);
             return;
         } catch (RuntimeException e) {
             LOG.error("Cannot read a message from queue {}: {} -- rejected (not requeued)", d.queue(), e.toString(), e);
-            settle(d, false);
+            settle(slot, d, false);
             return;
         }
         Optional<TaskDefinition> def = app.registry().get(msg.task());
@@ -255,17 +391,44 @@ public final class Worker implements AutoCloseable {
                     msg.task(), msg.id(), d.queue());
             store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, ExceptionInfo.notRegistered(msg.task()).toMap(), null,
                     List.of(), Instant.now(), msg.group(), msg.parentId(), null));
-            settle(d, false);
+            settle(slot, d, false);
             return;
         }
         LOG.info("Task {}[{}] received", msg.displayName(), msg.id());
-        Request req = new Request(d, msg, def.get());
+        Request req = new Request(slot, d, msg, def.get());
+        if (revoked.contains(msg.id())) {
+            discardRevoked(req, "revoked");
+            return;
+        }
         Instant eta = msg.eta();
         long delayMs = eta == null ? 0 : Instant.now().until(eta, java.time.temporal.ChronoUnit.MILLIS);
         if (delayMs > 0) {
             hold(req, delayMs);
         } else {
-            ready.add(req);
+            reserve(req);
+        }
+    }
+
+    /** Celery's {@code task_reserved}: known to inspect as reserved, queued for the pool. */
+    private void reserve(Request req) {
+        requests.put(req.msg.id(), req);
+        ready.add(req);
+    }
+
+    private void forget(Request req) {
+        requests.remove(req.msg.id(), req);
+    }
+
+    /** Stores REVOKED ({@code TaskRevokedError(reason)}) and acks, as Celery's {@code _announce_revoked}. */
+    private void discardRevoked(Request req, String reason) {
+        TaskMessage msg = req.msg;
+        LOG.info("Discarding revoked task: {}[{}]", msg.displayName(), msg.id());
+        forget(req);
+        store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null, List.of(),
+                Instant.now(), msg.group(), msg.parentId(), extended(req)));
+        if (!req.acknowledged) {
+            req.acknowledged = true;
+            settle(req.slot, req.delivery, null);
         }
     }
 
@@ -275,29 +438,43 @@ public final class Worker implements AutoCloseable {
             heldCount.decrementAndGet();
             LOG.warn("Holding {} ETA/countdown messages already (worker_max_held_eta); task {}[{}] goes back to the "
                     + "queue for now", maxHeldEta, req.msg().displayName(), req.msg().id());
-            settle(req.delivery(), true);
+            settle(req.slot, req.delivery(), true);
             return;
         }
-        if (prefetch > 0) {
-            consumer.setPrefetch(prefetch + n); // Celery raises QoS while it holds ETA messages
-        }
+        updatePrefetch();
         ScheduledFuture<?> f = scheduler.schedule(() -> {
             if (held.remove(req) != null) {
                 release();
-                ready.add(req);
+                reserve(req);
             }
         }, delayMs, TimeUnit.MILLISECONDS);
         held.put(req, f);
         if (f.isDone() && held.remove(req) != null) { // ran before it was recorded
             release();
-            ready.add(req);
+            reserve(req);
         }
     }
 
     private void release() {
-        int n = heldCount.decrementAndGet();
-        if (prefetch > 0) {
-            consumer.setPrefetch(prefetch + Math.max(0, n));
+        heldCount.decrementAndGet();
+        updatePrefetch();
+    }
+
+    /** prefetch = concurrency x multiplier, raised by the number of held ETA messages (as Celery's QoS). */
+    private void updatePrefetch() {
+        if (prefetch == 0) {
+            return;
+        }
+        int value = prefetch + Math.max(0, heldCount.get());
+        for (Slot s : slots) {
+            Consumer c = s.consumer.getNow(null);
+            if (c != null) {
+                try {
+                    c.setPrefetch(value);
+                } catch (RuntimeException e) {
+                    LOG.debug("cannot change the prefetch of {}: {}", s.queues, e.toString());
+                }
+            }
         }
     }
 
@@ -312,30 +489,47 @@ public final class Worker implements AutoCloseable {
                 return;
             }
             if (req == POISON) {
+                threads.remove(Thread.currentThread());
                 return;
             }
-            if (phase.get() != Phase.RUNNING) {
+            req.slot.running.incrementAndGet(); // before reading retiring: cancelConsumer reads them the other way round
+            if (phase.get() != Phase.RUNNING || req.slot.retiring) {
+                req.slot.running.decrementAndGet();
+                forget(req);
                 continue; // shutting down: left unsettled, consumer.close() gives it back
             }
             active.incrementAndGet();
+            req.thread = Thread.currentThread();
             try {
                 execute(req);
             } catch (Throwable t) {
                 LOG.error("Unexpected error while running task {}[{}]: {}", req.msg().displayName(), req.msg().id(), t.toString(), t);
             } finally {
+                synchronized (req) {
+                    req.thread = null;
+                }
+                forget(req);
+                req.slot.running.decrementAndGet();
                 active.decrementAndGet();
                 processed.incrementAndGet();
-                Thread.interrupted(); // a cold-shutdown interrupt must not leak into the next task
+                Thread.interrupted(); // a cold-shutdown or terminate interrupt must not leak into the next task
             }
         }
     }
 
     private void execute(Request req) {
         TaskMessage msg = req.msg();
+        if (revoked.contains(msg.id()) || req.terminated) {
+            discardRevoked(req, req.terminated ? "terminated" : "revoked");
+            return;
+        }
         TaskOptions opts = req.def().options();
         boolean acksLate = opts.acksLate() != null ? opts.acksLate() : globalAcksLate;
+        req.timeStart = System.currentTimeMillis() / 1000d;
+        totals.computeIfAbsent(msg.task(), k -> new AtomicLong()).incrementAndGet();
         if (!acksLate) {
-            settle(req.delivery(), null);
+            req.acknowledged = true;
+            settle(req.slot, req.delivery(), null);
         }
         try {
             if (msg.expires() != null && Instant.now().isAfter(msg.expires())) {
@@ -358,7 +552,12 @@ public final class Worker implements AutoCloseable {
                     (state, meta) -> store(info(msg), new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
                             TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req))));
             double secs = out.runtimeNanos() / 1e9;
-            if (out.retry() != null) {
+            if (req.terminated) {
+                LOG.info("Task {}[{}] terminated after {}s (revoked with terminate=True)", msg.displayName(), msg.id(),
+                        String.format(Locale.ROOT, "%.6f", secs));
+                store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap(), null,
+                        List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
+            } else if (out.retry() != null) {
                 retry(req, out);
             } else if (out.succeeded()) {
                 List<Object> children = followUps(req, out.value());
@@ -380,7 +579,8 @@ public final class Worker implements AutoCloseable {
             }
         } finally {
             if (acksLate) {
-                settle(req.delivery(), null);
+                req.acknowledged = true;
+                settle(req.slot, req.delivery(), null);
             }
         }
     }
@@ -465,17 +665,292 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    /** requeue null = ack; true/false = reject with/without requeue. Never throws. */
-    private void settle(Delivery d, Boolean requeue) {
-        try {
-            if (requeue == null) {
-                consumer.ack(d);
-            } else {
-                consumer.reject(d, requeue);
+    /**
+     * requeue null = ack; true/false = reject with/without requeue, through the slot's consumer (at once, or as
+     * soon as its {@code consume} returned). Never throws.
+     */
+    private void settle(Slot slot, Delivery d, Boolean requeue) {
+        slot.consumer.thenAccept(c -> {
+            try {
+                if (requeue == null) {
+                    c.ack(d);
+                } else {
+                    c.reject(d, requeue);
+                }
+            } catch (RuntimeException e) {
+                LOG.warn("Cannot {} delivery {} of queue {}: {}", requeue == null ? "ack" : "reject", d.deliveryTag(),
+                        d.queue(), e.toString());
             }
-        } catch (RuntimeException e) {
-            LOG.warn("Cannot {} delivery {} of queue {}: {}", requeue == null ? "ack" : "reject", d.deliveryTag(), d.queue(),
-                    e.toString());
+        });
+    }
+
+    // ----------------------------------------------------------------------------- remote control (see WorkerPanel)
+
+    Celeriac app() {
+        return app;
+    }
+
+    Pool pool() {
+        return pool;
+    }
+
+    LimitedSet revokedSet() {
+        return revoked;
+    }
+
+    boolean taskEvents() {
+        return taskEvents;
+    }
+
+    /** Sets the task-events flag (events themselves are a later issue); returns the previous value. */
+    boolean setTaskEvents(boolean on) {
+        boolean was = taskEvents;
+        taskEvents = on;
+        return was;
+    }
+
+    /** Seconds since {@link #start()}, 0 before. */
+    long uptimeSeconds() {
+        return startedNanos == 0 ? 0 : Math.round((System.nanoTime() - startedNanos) / 1e9);
+    }
+
+    /** Tasks started per task name since start (Celery's {@code total_count}). */
+    Map<String, Long> totals() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        totals.forEach((k, v) -> out.put(k, v.get()));
+        return out;
+    }
+
+    /** The prefetch limit in force: concurrency x multiplier plus the held ETA messages; 0 = unlimited. */
+    int prefetchCount() {
+        return prefetch == 0 ? 0 : prefetch + Math.max(0, heldCount.get());
+    }
+
+    /** Reserved and active requests by task id (Celery's {@code worker_state.requests}). */
+    Map<String, Request> requestsById() {
+        return requests;
+    }
+
+    /** Requests executing now, oldest start first. */
+    List<Request> activeRequests() {
+        return requests.values().stream().filter(r -> r.timeStart != null)
+                .sorted(java.util.Comparator.comparingDouble(r -> r.timeStart)).toList();
+    }
+
+    /** Requests received and due, not started yet. */
+    List<Request> reservedRequests() {
+        return requests.values().stream().filter(r -> r.timeStart == null).toList();
+    }
+
+    /** Requests held until their ETA, earliest first. */
+    List<Request> scheduledRequests() {
+        return held.keySet().stream().sorted(java.util.Comparator.comparing(r -> r.msg.eta())).toList();
+    }
+
+    /** The queues consumed, with their exchange, for {@code active_queues}. */
+    List<QueueInfo> activeQueues() {
+        List<QueueInfo> out = new ArrayList<>();
+        for (String q : queues()) {
+            out.add(queueInfo.getOrDefault(q, new QueueInfo(q, q, "direct", q)));
+        }
+        return out;
+    }
+
+    /**
+     * Celery's {@code revoke}: adds the ids to the revoked set (applied to messages that arrive later), discards
+     * matching held ETA requests and reserved ones at once (REVOKED, acked), and with {@code terminate}
+     * interrupts matching running tasks (they end REVOKED with reason {@code terminated}).
+     *
+     * @return with terminate, the ids found among reserved and active requests; otherwise empty
+     */
+    List<String> revoke(Collection<String> ids, boolean terminate) {
+        Set<String> wanted = new LinkedHashSet<>(ids);
+        wanted.forEach(revoked::add);
+        Set<String> found = new LinkedHashSet<>();
+        for (Request r : List.copyOf(held.keySet())) {
+            if (wanted.contains(r.msg.id())) {
+                ScheduledFuture<?> f = held.remove(r);
+                if (f != null) {
+                    f.cancel(false);
+                    release();
+                    discardRevoked(r, "revoked");
+                }
+            }
+        }
+        for (Request r : List.copyOf(ready)) {
+            if (r != POISON && wanted.contains(r.msg.id()) && ready.remove(r)) {
+                discardRevoked(r, terminate ? "terminated" : "revoked");
+                if (terminate) {
+                    found.add(r.msg.id());
+                }
+            }
+        }
+        if (terminate) {
+            for (String id : wanted) {
+                Request r = requests.get(id);
+                if (r != null) {
+                    found.add(id);
+                    synchronized (r) {
+                        r.terminated = true;
+                        if (r.thread != null) {
+                            LOG.info("Terminating {} (interrupting its thread)", id);
+                            r.thread.interrupt();
+                        }
+                    }
+                }
+            }
+        }
+        return List.copyOf(found);
+    }
+
+    /** The rate limit in force for a task: the one set by remote control, else the task's own; nullable. */
+    String rateLimit(TaskDefinition def) {
+        String override = rateLimits.get(def.name());
+        if (override != null) {
+            return override.isEmpty() ? null : override;
+        }
+        return def.options().rateLimit();
+    }
+
+    /**
+     * Stores a task's new rate limit (null or empty: disabled). Only stored and reported by {@code registered}
+     * for now: enforcing rate limits in the worker is a later issue.
+     */
+    void setRateLimit(String task, String limit) {
+        rateLimits.put(task, limit == null ? "" : limit);
+    }
+
+    /**
+     * Stores a task's new time limits (seconds, nullable). Only stored for now: the worker does not enforce time
+     * limits yet (a later issue).
+     */
+    void setTimeLimits(String task, Double soft, Double hard) {
+        List<Double> l = new ArrayList<>();
+        l.add(soft);
+        l.add(hard);
+        timeLimits.put(task, java.util.Collections.unmodifiableList(l));
+    }
+
+    /** {@code [soft, hard]} set by remote control, or null. */
+    List<Double> timeLimits(String task) {
+        return timeLimits.get(task);
+    }
+
+    /**
+     * Celery's {@code add_task_queue}: declares the queue (bound to {@code exchange} with {@code routingKey}) and
+     * consumes it with its own consumer. Nothing happens when it is consumed already. Blocks until consuming.
+     *
+     * @throws IllegalStateException when the worker is not running
+     */
+    synchronized void addConsumer(String queue, String exchange, String exchangeType, String routingKey) {
+        if (phase.get() != Phase.RUNNING) {
+            throw new IllegalStateException("the worker is not running");
+        }
+        if (queues().contains(queue)) {
+            LOG.info("{}: already consuming from {}", nodeName, queue);
+            return;
+        }
+        String ex = exchange == null || exchange.isEmpty() ? queue : exchange;
+        String rk = routingKey == null || routingKey.isEmpty() ? queue : routingKey;
+        app.broker().declareQueue(new QueueSpec(queue, ex, rk, true, null, Map.of()));
+        queueInfo.put(queue, new QueueInfo(queue, ex, exchangeType == null || exchangeType.isEmpty() ? "direct"
+                : exchangeType, rk));
+        openSlot(List.of(queue));
+        LOG.info("{}: started consuming from {}", nodeName, queue);
+    }
+
+    /**
+     * Celery's {@code cancel_task_queue}: stops taking messages from the queue. Its prefetched and held
+     * requests are dropped (they go back to the broker when its consumer closes, which happens once the tasks it
+     * is running finished); the other queues of the same consumer get a new one. Nothing happens when the queue
+     * is not consumed.
+     */
+    synchronized void cancelConsumer(String queue) {
+        Slot slot = slots.stream().filter(s -> !s.retiring && s.queues.contains(queue)).findFirst().orElse(null);
+        if (slot == null || phase.get() != Phase.RUNNING) {
+            return;
+        }
+        slot.retiring = true;
+        List<String> rest = slot.queues.stream().filter(q -> !q.equals(queue)).toList();
+        if (!rest.isEmpty()) {
+            openSlot(rest);
+        }
+        queueInfo.remove(queue);
+        for (Request r : List.copyOf(ready)) {
+            if (r != POISON && r.slot == slot && ready.remove(r)) {
+                forget(r);
+            }
+        }
+        for (Request r : List.copyOf(held.keySet())) {
+            if (r.slot == slot) {
+                ScheduledFuture<?> f = held.remove(r);
+                if (f != null) {
+                    f.cancel(false);
+                    release();
+                }
+            }
+        }
+        if (slot.running.get() == 0) {
+            closeSlot(slot);
+            slots.remove(slot);
+            LOG.info("{}: no longer consuming from {}", nodeName, queue);
+            return;
+        }
+        AtomicReference<ScheduledFuture<?>> check = new AtomicReference<>();
+        check.set(scheduler.scheduleWithFixedDelay(() -> {
+            if (slot.running.get() == 0) {
+                closeSlot(slot);
+                slots.remove(slot);
+                ScheduledFuture<?> self = check.get();
+                if (self != null) {
+                    self.cancel(false);
+                }
+            }
+        }, 20, 50, TimeUnit.MILLISECONDS));
+        LOG.info("{}: no longer consuming from {}", nodeName, queue);
+    }
+
+    private void closeSlot(Slot s) {
+        Consumer c = s.consumer.getNow(null);
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the consumer of {} failed: {}", s.queues, e.toString());
+            }
+        }
+    }
+
+    /** Adds {@code n} pool threads and raises the prefetch limit accordingly ({@code pool_grow}). */
+    synchronized void grow(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("pool_grow needs n >= 1, got " + n);
+        }
+        for (int i = 0; i < n; i++) {
+            concurrency.incrementAndGet();
+            startPoolThread();
+        }
+        resetPrefetch();
+    }
+
+    /** Stops {@code n} pool threads once they are idle and lowers the prefetch limit ({@code pool_shrink}). */
+    synchronized void shrink(int n) {
+        int c = concurrency.get();
+        if (n < 1 || c - n < 1) {
+            throw new IllegalArgumentException("Can't shrink pool by " + n + ": it has " + c
+                    + " thread(s) and keeps at least one");
+        }
+        concurrency.addAndGet(-n);
+        for (int i = 0; i < n; i++) {
+            ready.offerFirst(POISON);
+        }
+        resetPrefetch();
+    }
+
+    private void resetPrefetch() {
+        if (multiplier > 0) {
+            prefetch = concurrency.get() * multiplier;
+            updatePrefetch();
         }
     }
 
@@ -522,6 +997,11 @@ public final class Worker implements AutoCloseable {
         if (terminated.getCount() == 0) {
             return;
         }
+        ControlServer cs = control;
+        control = null;
+        if (cs != null) {
+            cs.close();
+        }
         for (ScheduledFuture<?> f : held.values()) {
             f.cancel(false);
         }
@@ -529,13 +1009,15 @@ public final class Worker implements AutoCloseable {
         List<Request> pending = new ArrayList<>();
         ready.drainTo(pending);
         pending.remove(POISON);
+        pending.forEach(this::forget);
         if (!pending.isEmpty()) {
             LOG.info("Giving {} prefetched message(s) back to the broker", pending.size());
         }
-        for (int i = 0; i < threads.size(); i++) {
+        List<Thread> poolThreads = List.copyOf(threads);
+        for (int i = 0; i < poolThreads.size(); i++) {
             ready.add(POISON);
         }
-        for (Thread t : threads) {
+        for (Thread t : poolThreads) {
             try {
                 if (cold) {
                     t.join(2_000);
@@ -547,13 +1029,8 @@ public final class Worker implements AutoCloseable {
                 break;
             }
         }
-        Consumer c = consumer;
-        if (c != null) {
-            try {
-                c.close(); // unsettled (prefetched, held, running acks_late after a cold stop) go back
-            } catch (RuntimeException e) {
-                LOG.warn("closing the consumer failed: {}", e.toString());
-            }
+        for (Slot s : slots) {
+            closeSlot(s); // unsettled (prefetched, held, running acks_late after a cold stop) go back
         }
         if (scheduler != null) {
             scheduler.shutdownNow();
