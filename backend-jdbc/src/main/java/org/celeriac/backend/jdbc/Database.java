@@ -102,7 +102,10 @@ final class Database implements AutoCloseable {
     private static HikariConfig poolConfig(DatabaseTarget target, String name, int size, boolean autoCommit) {
         HikariConfig cfg = new HikariConfig();
         cfg.setPoolName(name);
-        cfg.setJdbcUrl(target.jdbcUrl());
+        cfg.setJdbcUrl(target.driverUrl());
+        // READ COMMITTED everywhere: MariaDB/MySQL default to REPEATABLE READ, whose gap locks make concurrent
+        // inserts of new ids and chord-counter upserts deadlock-prone
+        cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
         if (target.user() != null) {
             cfg.setUsername(target.user());
         }
@@ -273,6 +276,10 @@ final class Database implements AutoCloseable {
 
     Vendor vendor() {
         return target.vendor();
+    }
+
+    DatabaseTarget target() {
+        return target;
     }
 
     /** The masked URL. */

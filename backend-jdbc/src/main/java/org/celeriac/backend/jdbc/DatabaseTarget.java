@@ -95,6 +95,27 @@ record DatabaseTarget(String jdbcUrl, String user, String password, Vendor vendo
     }
 
     /**
+     * The URL handed to the driver: {@link #jdbcUrl} as given, except {@code jdbc:mysql:} which becomes
+     * {@code jdbc:mariadb:} when MySQL Connector/J is not on the class path (MariaDB Connector/J 3, bundled,
+     * refuses the {@code mysql} scheme unless told {@code permitMysqlScheme}; it talks to MySQL servers too).
+     */
+    String driverUrl() {
+        if (jdbcUrl.regionMatches(true, 0, "jdbc:mysql:", 0, 11) && !classPresent("com.mysql.cj.jdbc.Driver")) {
+            return "jdbc:mariadb:" + jdbcUrl.substring(11);
+        }
+        return jdbcUrl;
+    }
+
+    private static boolean classPresent(String name) {
+        try {
+            Class.forName(name, false, DatabaseTarget.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /**
      * {@code text} with every secret of this target replaced by {@code ***}: the pool password, the
      * {@code ;PASSWORD=} / {@code password=} values of the JDBC URL, and any URL-shaped secret
      * ({@link ConnectionUrl#mask}). Driver and pool messages may quote the JDBC URL; pass them through

@@ -41,6 +41,8 @@ final class JdbcResultBackend implements ResultBackend {
     private final ReadyPoller poller;
     private final JdbcCoordination coordination;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** PostgreSQL only: LISTEN for ready states stored by other processes; null elsewhere. */
+    private final PgResultListener listener;
 
     /**
      * @param expires {@code result_expires}; null or zero keeps results forever
@@ -50,8 +52,13 @@ final class JdbcResultBackend implements ResultBackend {
         this.rows = rows;
         this.expires = expires;
         this.poller = new ReadyPoller(db, rows);
-        this.writer = new StoreWriter(db, poller::nudge);
+        boolean postgres = db.vendor() == Vendor.POSTGRESQL;
+        this.writer = new StoreWriter(db, postgres ? () -> {
+            poller.nudge();
+            notifyOthers();
+        } : poller::nudge);
         this.coordination = new JdbcCoordination(db);
+        this.listener = postgres ? new PgResultListener(db.target(), poller::nudge) : null;
     }
 
     @Override
@@ -291,12 +298,32 @@ final class JdbcResultBackend implements ResultBackend {
         }
         try {
             writer.close();
+            if (listener != null) {
+                listener.close();
+            }
         } finally {
             try {
                 poller.close();
             } finally {
                 db.close();
             }
+        }
+    }
+
+    /**
+     * PostgreSQL: tells the result listeners of every process that a ready state was committed (on the
+     * writer thread, after the commit; one round trip per batch). A failure only costs their latency.
+     */
+    private void notifyOthers() {
+        try {
+            db.withConnection("notifying result listeners", c -> {
+                try (var ps = c.prepareStatement("select pg_notify('" + PgResultListener.CHANNEL + "', '')")) {
+                    ps.executeQuery().close();
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(JdbcResultBackend.class).debug("NOTIFY failed: {}", e.getMessage());
         }
     }
 

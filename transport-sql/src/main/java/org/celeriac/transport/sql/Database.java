@@ -5,7 +5,6 @@ import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.celeriac.spi.ProviderException;
 import org.celeriac.spi.broker.BrokerException;
@@ -33,7 +32,9 @@ final class Database implements AutoCloseable {
     static final String HISTORY_TABLE = "celeriac_transport_schema_history";
     /** Migrations per vendor: {@code db/celeriac-transport-sql/<vendor>}. */
     static final String MIGRATIONS = "classpath:db/celeriac-transport-sql/";
-    private static final Set<String> VENDORS = Set.of("h2");
+    /** Vendor of the JDBC URL → migration folder ({@code mysql} URLs use MariaDB's scripts, which MySQL 8 runs). */
+    private static final java.util.Map<String, String> VENDORS = java.util.Map.of("h2", "h2", "postgresql",
+            "postgresql", "mariadb", "mariadb", "mysql", "mariadb");
     private static final Duration OPEN_RETRY = Duration.ofSeconds(15);
     private static final AtomicInteger POOLS = new AtomicInteger();
 
@@ -63,20 +64,26 @@ final class Database implements AutoCloseable {
      * @throws BrokerException when the database cannot be opened
      */
     static Database open(JdbcTarget target, TransportOptions options) {
-        if (!VENDORS.contains(target.vendor())) {
-            throw new ProviderException("celeriac-transport-sql does not support '" + target.vendor() + "' yet ("
+        String folder = VENDORS.get(target.vendor());
+        if (folder == null) {
+            throw new ProviderException("celeriac-transport-sql does not support '" + target.vendor() + "' ("
                     + target.maskedUrl() + "): it needs SELECT ... FOR UPDATE SKIP LOCKED and has schema "
-                    + "migrations for " + VENDORS + " only; use jdbc:h2:file:/abs/path/celeriac;AUTO_SERVER=TRUE"
-                    + ("sqlite".equals(target.vendor()) ? " (SQLite has no row locks)" : "")
-                    + ("postgresql".equals(target.vendor()) || "mariadb".equals(target.vendor())
-                    || "mysql".equals(target.vendor()) ? " (PostgreSQL/MariaDB support is planned)" : ""));
+                    + "migrations for H2, PostgreSQL and MariaDB/MySQL only; use jdbc:h2:file:/abs/path/celeriac;"
+                    + "AUTO_SERVER=TRUE, jdbc:postgresql://host/db or jdbc:mariadb://host/db"
+                    + ("sqlite".equals(target.vendor()) ? " (SQLite has no row locks)" : ""));
         }
         if (target.isH2()) {
             bindH2ToLoopback();
         }
         HikariConfig cfg = new HikariConfig();
         cfg.setPoolName("celeriac-transport-sql-" + POOLS.incrementAndGet());
-        cfg.setJdbcUrl(target.jdbcUrl());
+        cfg.setJdbcUrl(target.driverUrl());
+        // READ COMMITTED everywhere (MariaDB/MySQL default to REPEATABLE READ, whose snapshot and gap locks
+        // would hide rows committed after a claim's first read and serialise claimers)
+        cfg.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+        if (target.vendor().equals("postgresql")) {
+            cfg.addDataSourceProperty("reWriteBatchedInserts", "true"); // one multi-row INSERT per JDBC batch
+        }
         if (target.user() != null) {
             cfg.setUsername(target.user());
         }
@@ -98,7 +105,7 @@ final class Database implements AutoCloseable {
                 Flyway.configure(Database.class.getClassLoader())
                         .dataSource(pool)
                         .table(HISTORY_TABLE)
-                        .locations(MIGRATIONS + target.vendor())
+                        .locations(MIGRATIONS + folder)
                         .baselineOnMigrate(true)
                         .baselineVersion("0")
                         .load()

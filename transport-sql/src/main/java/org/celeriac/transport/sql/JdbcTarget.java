@@ -83,6 +83,27 @@ record JdbcTarget(String jdbcUrl, String user, String password, String vendor) {
         return new JdbcTarget(sb.toString(), url.user().orElse(null), url.password().orElse(null), vendor);
     }
 
+    /**
+     * The URL handed to the driver: as given, except {@code jdbc:mysql:} which becomes {@code jdbc:mariadb:}
+     * when MySQL Connector/J is not on the class path (MariaDB Connector/J 3 refuses the {@code mysql}
+     * scheme unless told {@code permitMysqlScheme}; it talks to MySQL servers as well).
+     */
+    String driverUrl() {
+        if (vendor.equals("mysql") && jdbcUrl.regionMatches(true, 0, "jdbc:mysql:", 0, 11) && !mysqlDriverPresent()) {
+            return "jdbc:mariadb:" + jdbcUrl.substring(11);
+        }
+        return jdbcUrl;
+    }
+
+    private static boolean mysqlDriverPresent() {
+        try {
+            Class.forName("com.mysql.cj.jdbc.Driver", false, JdbcTarget.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
     /** True for H2 URLs. */
     boolean isH2() {
         return vendor.equals("h2");

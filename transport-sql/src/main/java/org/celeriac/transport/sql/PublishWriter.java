@@ -5,14 +5,15 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import java.util.function.Consumer;
 import org.celeriac.spi.broker.BrokerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +28,22 @@ final class PublishWriter implements AutoCloseable {
     /** How long a batch is retried while the database is unreachable (e.g. the AUTO_SERVER host moves). */
     private static final Duration RETRY_BUDGET = Duration.ofSeconds(15);
 
-    /** One message waiting to be inserted. */
+    /**
+     * One message waiting to be inserted; {@code broadcast} ones go to {@code celeriac_broadcast} (fanout to
+     * subscribers) instead of being routed to queues.
+     */
     record Pending(String exchange, String routingKey, int priority, long notBefore, byte[] headers,
-                   byte[] properties, byte[] body, CompletableFuture<Void> done) {
+                   byte[] properties, byte[] body, CompletableFuture<Void> done, boolean broadcast) {
+    }
+
+    /** Told after a commit which queues got messages and which exchanges got broadcasts. */
+    interface Committed {
+        void accept(Set<String> queues, Set<String> broadcastExchanges);
+    }
+
+    /** Runs inside a batch's transaction once its rows are inserted (PostgreSQL: NOTIFY). */
+    interface BeforeCommit {
+        void accept(Connection c, Map<String, Long> queues, Set<String> broadcastExchanges) throws SQLException;
     }
 
     /** Resolves the queues of an exchange + routing key on a connection. */
@@ -39,17 +53,24 @@ final class PublishWriter implements AutoCloseable {
 
     private final Database db;
     private final Router router;
-    private final Consumer<Set<String>> onCommitted;
+    private final Committed onCommitted;
+    private final BeforeCommit beforeCommit;
+    private final long broadcastTtlMillis;
+    /** When expired broadcasts were last deleted (writer thread only). */
+    private long lastBroadcastCleanup;
     private final int maxBatch;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private final Thread thread;
     private final ReentrantReadWriteLock closeLock = new ReentrantReadWriteLock();
     private volatile boolean closing;
 
-    PublishWriter(Database db, Router router, Consumer<Set<String>> onCommitted, int maxBatch, String name) {
+    PublishWriter(Database db, Router router, Committed onCommitted, BeforeCommit beforeCommit, int maxBatch,
+                  Duration broadcastTtl, String name) {
         this.db = db;
         this.router = router;
         this.onCommitted = onCommitted;
+        this.beforeCommit = beforeCommit;
+        this.broadcastTtlMillis = broadcastTtl.toMillis();
         this.maxBatch = maxBatch;
         this.thread = Thread.ofPlatform().daemon().name(name).unstarted(this::run);
         thread.start();
@@ -95,9 +116,18 @@ final class PublishWriter implements AutoCloseable {
 
     /** Inserts a batch in one transaction and completes its futures. */
     private void write(List<Pending> batch) {
-        Set<String> touched;
+        Map<String, Long> touched = new HashMap<>(); // queue -> earliest not_before published to it
+        Set<String> exchanges = new HashSet<>();
         try {
-            touched = db.inTransactionRetrying(RETRY_BUDGET, c -> insert(c, batch));
+            db.inTransactionRetrying(RETRY_BUDGET, c -> {
+                touched.clear();
+                exchanges.clear();
+                insert(c, batch, touched, exchanges);
+                if (!touched.isEmpty() || !exchanges.isEmpty()) {
+                    beforeCommit.accept(c, touched, exchanges);
+                }
+                return null;
+            });
         } catch (RuntimeException e) {
             BrokerException failure = e instanceof BrokerException b ? b
                     : new BrokerException("publishing to the SQL broker failed: " + e.getMessage(), e);
@@ -105,22 +135,58 @@ final class PublishWriter implements AutoCloseable {
             batch.forEach(p -> p.done().completeExceptionally(failure));
             return;
         }
-        if (!touched.isEmpty()) {
-            onCommitted.accept(touched);
+        if (!touched.isEmpty() || !exchanges.isEmpty()) {
+            onCommitted.accept(touched.keySet(), exchanges);
         }
         batch.forEach(p -> p.done().complete(null));
     }
 
-    private Set<String> insert(Connection c, List<Pending> batch) throws SQLException {
-        Set<String> touched = new HashSet<>();
+    private void insert(Connection c, List<Pending> batch, Map<String, Long> touched, Set<String> exchanges)
+            throws SQLException {
         long now = System.currentTimeMillis();
         int rows = 0;
+        int broadcasts = 0;
+        for (Pending p : batch) {
+            if (p.broadcast()) {
+                broadcasts++;
+            }
+        }
+        if (broadcasts > 0) {
+            try (PreparedStatement ps = c.prepareStatement(Statements.INSERT_BROADCAST)) {
+                for (Pending p : batch) {
+                    if (p.broadcast()) {
+                        ps.setString(1, p.exchange());
+                        ps.setString(2, p.routingKey());
+                        ps.setLong(3, now);
+                        ps.setBytes(4, p.headers());
+                        ps.setBytes(5, p.properties());
+                        ps.setBytes(6, p.body());
+                        ps.addBatch();
+                        exchanges.add(p.exchange());
+                    }
+                }
+                ps.executeBatch();
+            }
+            if (now - lastBroadcastCleanup > broadcastTtlMillis / 2) { // lazily: at most twice per TTL
+                try (PreparedStatement ps = c.prepareStatement(Statements.EXPIRE_BROADCASTS)) {
+                    ps.setLong(1, now - broadcastTtlMillis);
+                    ps.executeUpdate();
+                }
+                lastBroadcastCleanup = now;
+            }
+            if (broadcasts == batch.size()) {
+                return;
+            }
+        }
         try (PreparedStatement ps = c.prepareStatement(Statements.INSERT)) {
             for (Pending p : batch) {
+                if (p.broadcast()) {
+                    continue;
+                }
                 for (String q : router.route(c, p.exchange(), p.routingKey())) {
                     bind(ps, q, p, now);
                     ps.addBatch();
-                    touched.add(q);
+                    touched.merge(q, p.notBefore(), Math::min);
                     rows++;
                 }
             }
@@ -128,7 +194,6 @@ final class PublishWriter implements AutoCloseable {
                 ps.executeBatch();
             }
         }
-        return touched;
     }
 
     /** Binds the insert statement's parameters for one message and one queue. */

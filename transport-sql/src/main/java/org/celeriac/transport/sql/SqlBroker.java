@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.celeriac.spi.broker.BroadcastHandler;
 import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.broker.BrokerCapabilities;
 import org.celeriac.spi.broker.BrokerException;
@@ -24,6 +25,7 @@ import org.celeriac.spi.broker.Message;
 import org.celeriac.spi.broker.PriorityOrder;
 import org.celeriac.spi.broker.PublishOptions;
 import org.celeriac.spi.broker.QueueSpec;
+import org.celeriac.spi.broker.Subscription;
 import org.celeriac.spi.broker.UnsupportedCapabilityException;
 import org.celeriac.spi.coordination.Coordination;
 import org.slf4j.Logger;
@@ -54,7 +56,14 @@ public final class SqlBroker implements Broker {
      * broker instance on the same database (a client and a worker in one process).
      */
     private static final Map<String, Set<SqlConsumer>> LOCAL_CONSUMERS = new ConcurrentHashMap<>();
+    private static final Map<String, Set<BroadcastPoller>> LOCAL_POLLERS = new ConcurrentHashMap<>();
     private final Set<SqlConsumer> localConsumers;
+    private final Set<BroadcastPoller> localPollers;
+    private final boolean postgres;
+    /** Created with the first consumer or subscription; null before (and on other databases). */
+    private volatile PgListener listener;
+    private volatile BroadcastPoller poller;
+    private final Object lazyLock = new Object();
     private final Map<String, Route> routes = new ConcurrentHashMap<>();
     private final Set<String> unroutedWarned = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -68,12 +77,16 @@ public final class SqlBroker implements Broker {
         this.codec = codec;
         this.options = options;
         this.skipLocked = db.dialect().getForUpdateSkipLockedString();
-        this.capabilities = new BrokerCapabilities(PriorityOrder.HIGHER_FIRST, true, options.pollingInterval(),
-                false, true, true, true, options.visibilityTimeout(), false);
-        this.writer = new PublishWriter(db, this::route, this::wakeConsumers, options.publishBatch(),
-                "celeriac-sql-publisher");
+        this.postgres = db.target().vendor().equals("postgresql");
+        Duration precision = postgres ? max(options.pollingInterval(), options.listenInterval())
+                : options.pollingInterval();
+        this.capabilities = new BrokerCapabilities(PriorityOrder.HIGHER_FIRST, true, precision,
+                true, true, true, true, options.visibilityTimeout(), false);
+        this.writer = new PublishWriter(db, this::route, this::committed, this::notify, options.publishBatch(),
+                options.broadcastTtl(), "celeriac-sql-publisher");
         this.coordination = new SqlCoordination(db);
         this.localConsumers = LOCAL_CONSUMERS.computeIfAbsent(db.target().jdbcUrl(), k -> new CopyOnWriteArraySet<>());
+        this.localPollers = LOCAL_POLLERS.computeIfAbsent(db.target().jdbcUrl(), k -> new CopyOnWriteArraySet<>());
         LOG.debug("SQL broker at {} ({}), claim suffix '{}'", db.target().maskedUrl(), db.dialect(), skipLocked);
     }
 
@@ -160,7 +173,7 @@ public final class SqlBroker implements Broker {
         long notBefore = opts.notBefore() == null ? 0 : Math.max(0, opts.notBefore().toEpochMilli());
         CompletableFuture<Void> done = new CompletableFuture<>();
         PublishWriter.Pending pending = new PublishWriter.Pending(exchange, routingKey, p == null ? 0 : p, notBefore,
-                headers, properties, message.body(), done);
+                headers, properties, message.body(), done, false);
         if (opts.transaction() instanceof Connection c) {
             try {
                 List<String> queues = route(c, exchange, routingKey);
@@ -170,6 +183,11 @@ public final class SqlBroker implements Broker {
                         PublishWriter.bind(ps, q, pending, now);
                         ps.executeUpdate();
                     }
+                }
+                if (!queues.isEmpty()) { // PostgreSQL: consumers everywhere wake when the caller commits
+                    Map<String, Long> due = new java.util.HashMap<>();
+                    queues.forEach(q -> due.put(q, notBefore));
+                    notify(c, due, Set.of());
                 }
             } catch (SQLException e) {
                 throw new BrokerException("publishing in the caller's transaction failed: " + Database.message(e)
@@ -236,6 +254,7 @@ public final class SqlBroker implements Broker {
         SqlConsumer consumer = new SqlConsumer(this, db, codec, options, queues, prefetch, handler);
         consumers.add(consumer);
         localConsumers.add(consumer);
+        listener();
         consumer.start();
         return consumer;
     }
@@ -247,6 +266,154 @@ public final class SqlBroker implements Broker {
 
     String skipLockedClause() {
         return skipLocked;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
+    }
+
+    /** After a publish commit: wakes this JVM's consumers of those queues and pollers of those exchanges. */
+    private void committed(Set<String> queues, Set<String> exchanges) {
+        if (!queues.isEmpty()) {
+            wakeConsumers(queues);
+        }
+        for (BroadcastPoller p : localPollers) {
+            for (String e : exchanges) {
+                if (p.watches(e)) {
+                    p.wake();
+                    break;
+                }
+            }
+        }
+    }
+
+    /** Inside a publish transaction: on PostgreSQL, NOTIFY the listeners of other processes (sent at commit). */
+    private void notify(Connection c, Map<String, Long> queues, Set<String> exchanges) throws SQLException {
+        if (!postgres) {
+            return;
+        }
+        try (PreparedStatement ps = c.prepareStatement("select pg_notify(?, ?)")) {
+            for (Map.Entry<String, Long> q : queues.entrySet()) {
+                ps.setString(1, PgListener.MESSAGES);
+                ps.setString(2, q.getKey() + '\t' + q.getValue());
+                ps.executeQuery().close();
+            }
+            for (String e : exchanges) {
+                ps.setString(1, PgListener.BROADCASTS);
+                ps.setString(2, e);
+                ps.executeQuery().close();
+            }
+        }
+    }
+
+    /** The PostgreSQL listener, started on first use; null on other databases. */
+    private PgListener listener() {
+        if (!postgres || closed.get()) {
+            return null;
+        }
+        PgListener l = listener;
+        if (l == null) {
+            synchronized (lazyLock) {
+                l = listener;
+                if (l == null) {
+                    l = new PgListener(db.target(), new PgListener.Callback() {
+                        @Override
+                        public void message(String queue, long notBefore) {
+                            for (SqlConsumer c : consumers) {
+                                if (c.watches(queue)) {
+                                    c.noteDue(notBefore);
+                                }
+                            }
+                        }
+
+                        @Override
+                        public void broadcast(String exchange) {
+                            BroadcastPoller p = poller;
+                            if (p != null && p.watches(exchange)) {
+                                p.wake();
+                            }
+                        }
+
+                        @Override
+                        public void reconnected() {
+                            consumers.forEach(SqlConsumer::wake);
+                            BroadcastPoller p = poller;
+                            if (p != null) {
+                                p.wake();
+                            }
+                        }
+                    });
+                    listener = l;
+                }
+            }
+        }
+        return l;
+    }
+
+    /**
+     * How long an idle consumer may wait between two claims: the polling interval, or on PostgreSQL while
+     * LISTEN works, {@code listen_interval} (publishes of any process wake it through NOTIFY).
+     */
+    long idleCapNanos() {
+        PgListener l = listener;
+        return l != null && l.healthy() ? max(options.pollingInterval(), options.listenInterval()).toNanos()
+                : options.pollingInterval().toNanos();
+    }
+
+    /**
+     * Publishes to every subscriber of {@code exchange} (remote control, events): a row of
+     * {@code celeriac_broadcast}, written by the background writer with the other publishes (group commit);
+     * the future completes after the commit. Subscribers of every process read it within their polling
+     * interval (at once in this process, and on PostgreSQL through NOTIFY); rows are deleted after
+     * {@code broadcast_ttl} (default 60 s). Never blocks.
+     *
+     * @throws BrokerException when the broker is closed
+     */
+    @Override
+    public CompletableFuture<Void> publishBroadcast(String exchange, String routingKey, Message message) {
+        Objects.requireNonNull(exchange, "exchange");
+        Objects.requireNonNull(routingKey, "routingKey");
+        Objects.requireNonNull(message, "message");
+        ensureOpen();
+        byte[] headers;
+        byte[] properties;
+        try {
+            headers = codec.encodeHeaders(message.headers());
+            properties = codec.encodeProperties(message.properties());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(new BrokerException("cannot store the broadcast's headers or "
+                    + "properties as JSON: " + e.getMessage(), e));
+        }
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        writer.submit(new PublishWriter.Pending(exchange, routingKey, 0, 0, headers, properties, message.body(), done,
+                true));
+        return done;
+    }
+
+    /**
+     * Subscribes to {@code exchange}: broadcasts committed after this returns are handed to {@code handler}
+     * on the broker's broadcast thread, in publish order. Blocks for one query.
+     *
+     * @throws BrokerException when the broker is closed or the database cannot be reached
+     */
+    @Override
+    public Subscription subscribeBroadcast(String exchange, BroadcastHandler handler) {
+        Objects.requireNonNull(exchange, "exchange");
+        Objects.requireNonNull(handler, "handler");
+        ensureOpen();
+        BroadcastPoller p = poller;
+        if (p == null) {
+            synchronized (lazyLock) {
+                p = poller;
+                if (p == null) {
+                    p = new BroadcastPoller(db, codec, options.pollingInterval().toNanos());
+                    poller = p;
+                    localPollers.add(p);
+                }
+            }
+        }
+        listener();
+        return p.subscribe(exchange, handler);
     }
 
     private void wakeConsumers(Set<String> queues) {
@@ -382,6 +549,15 @@ public final class SqlBroker implements Broker {
         try {
             for (SqlConsumer c : consumers) {
                 c.close();
+            }
+            BroadcastPoller p = poller;
+            if (p != null) {
+                p.close();
+                localPollers.remove(p);
+            }
+            PgListener l = listener;
+            if (l != null) {
+                l.close();
             }
             writer.close();
         } finally {

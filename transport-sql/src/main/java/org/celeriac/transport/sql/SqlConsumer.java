@@ -108,6 +108,34 @@ final class SqlConsumer implements Consumer {
         return queueSet.contains(queue);
     }
 
+    /** Epoch ms of the earliest delayed message announced by NOTIFY and not yet due; MAX_VALUE for none. */
+    private final java.util.concurrent.atomic.AtomicLong nextDue = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+
+    /**
+     * A message was published to a watched queue by some process (PostgreSQL NOTIFY): due now wakes the loop,
+     * a later {@code notBefore} (epoch ms) shortens the idle wait so the message is claimed on time.
+     */
+    void noteDue(long notBefore) {
+        if (notBefore > System.currentTimeMillis()) {
+            nextDue.accumulateAndGet(notBefore, Math::min);
+        }
+        wake();
+    }
+
+    /** The idle wait, shortened to the next announced delayed message. */
+    private long boundedByNextDue(long nanos) {
+        long due = nextDue.get();
+        if (due == Long.MAX_VALUE) {
+            return nanos;
+        }
+        long untilDue = TimeUnit.MILLISECONDS.toNanos(due - System.currentTimeMillis());
+        if (untilDue <= 0) {
+            nextDue.compareAndSet(due, Long.MAX_VALUE);
+            return 0;
+        }
+        return Math.min(nanos, untilDue);
+    }
+
     /** Wakes the polling loop (a local publish, a settlement, a prefetch change, close). Never blocks long. */
     void wake() {
         lock.lock();
@@ -237,8 +265,11 @@ final class SqlConsumer implements Consumer {
                 } else if (window <= 0) {
                     await(pollingNanos); // a settlement or setPrefetch wakes us
                 } else {
-                    idleWait = idleWait == 0 ? MIN_WAIT_NANOS : Math.min(idleWait * 2, pollingNanos);
-                    await(idleWait);
+                    idleWait = idleWait == 0 ? MIN_WAIT_NANOS : Math.min(idleWait * 2, broker.idleCapNanos());
+                    long wait = boundedByNextDue(idleWait);
+                    if (wait > 0) {
+                        await(wait);
+                    }
                 }
             }
         } catch (Throwable t) {

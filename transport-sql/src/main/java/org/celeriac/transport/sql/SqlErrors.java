@@ -46,7 +46,8 @@ final class SqlErrors {
         String state = s.getSQLState();
         boolean lockFile = s.getErrorCode() == 8000 // ERROR_OPENING_DATABASE_1: "Lock file recently modified"
                 && String.valueOf(s.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("lock");
-        return lockFile || H2_TRANSIENT.contains(s.getErrorCode())
+        boolean mariaDbLock = s.getErrorCode() == 1205 || s.getErrorCode() == 1213; // lock wait timeout, deadlock
+        return lockFile || mariaDbLock || H2_TRANSIENT.contains(s.getErrorCode())
                 || (state != null && (state.startsWith("08") || state.startsWith("40") || state.equals("57P01")))
                 || s instanceof java.sql.SQLTransientException || s instanceof java.sql.SQLRecoverableException;
     }

@@ -17,6 +17,14 @@ final class Statements {
             + "lease_until, delivery_count, published_at, headers, properties, body) "
             + "values (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?)";
 
+    static final String INSERT_BROADCAST = "insert into celeriac_broadcast (exchange, routing_key, published_at, "
+            + "headers, properties, body) values (?, ?, ?, ?, ?, ?)";
+    static final String EXPIRE_BROADCASTS = "delete from celeriac_broadcast where published_at < ?";
+    static final String LAST_BROADCAST = "select coalesce(max(id), 0) from celeriac_broadcast";
+    /** Broadcasts after a cursor, every exchange (ids of other exchanges must not look like gaps). */
+    static final String BROADCASTS_AFTER = "select id, exchange, routing_key, headers, properties, body "
+            + "from celeriac_broadcast where id > ? order by id limit 1000";
+
     static final String BINDINGS = "select queue from celeriac_binding where exchange = ? and routing_key = ?";
     static final String BINDING_EXISTS =
             "select 1 from celeriac_binding where exchange = ? and routing_key = ? and queue = ?";

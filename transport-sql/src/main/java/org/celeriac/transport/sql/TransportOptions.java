@@ -16,16 +16,21 @@ import org.celeriac.spi.Settings;
  * @param poolSize the maximum number of pooled connections ({@code pool_size}, default 10)
  * @param claimBatch the most messages one claim takes ({@code claim_batch}, default 256)
  * @param publishBatch the most messages one insert transaction writes ({@code publish_batch}, default 1000)
+ * @param broadcastTtl how long broadcast rows are kept ({@code broadcast_ttl}, seconds, default 60)
+ * @param listenInterval PostgreSQL only: the longest wait of an idle consumer while LISTEN/NOTIFY works
+ *        ({@code listen_interval}, seconds, default 1; NOTIFY wakes it at once on a publish)
  */
 record TransportOptions(Duration pollingInterval, Duration visibilityTimeout, int poolSize, int claimBatch,
-                        int publishBatch) {
+                        int publishBatch, Duration broadcastTtl, Duration listenInterval) {
 
     static final String KEY = "broker_transport_options";
 
     TransportOptions {
         if (pollingInterval.isNegative() || pollingInterval.isZero() || visibilityTimeout.isNegative()
-                || visibilityTimeout.isZero() || poolSize < 2 || claimBatch < 1 || publishBatch < 1) {
-            throw new ProviderException(KEY + ": polling_interval and visibility_timeout must be positive, "
+                || visibilityTimeout.isZero() || broadcastTtl.isNegative() || broadcastTtl.isZero()
+                || listenInterval.isNegative() || listenInterval.isZero() || poolSize < 2 || claimBatch < 1 || publishBatch < 1) {
+            throw new ProviderException(KEY + ": polling_interval, visibility_timeout, broadcast_ttl and "
+                    + "listen_interval must be positive, "
                     + "pool_size >= 2, claim_batch and publish_batch >= 1; got " + pollingInterval + ", "
                     + visibilityTimeout + ", " + poolSize + ", " + claimBatch + ", " + publishBatch);
         }
@@ -35,7 +40,8 @@ record TransportOptions(Duration pollingInterval, Duration visibilityTimeout, in
         Map<String, Object> o = settings.map(KEY);
         return new TransportOptions(seconds(o, "polling_interval", Duration.ofMillis(100)),
                 seconds(o, "visibility_timeout", Duration.ofHours(1)), integer(o, "pool_size", 10),
-                integer(o, "claim_batch", 256), integer(o, "publish_batch", 1000));
+                integer(o, "claim_batch", 256), integer(o, "publish_batch", 1000),
+                seconds(o, "broadcast_ttl", Duration.ofSeconds(60)), seconds(o, "listen_interval", Duration.ofSeconds(1)));
     }
 
     private static Duration seconds(Map<String, Object> o, String key, Duration def) {

@@ -79,9 +79,12 @@ class SqlBrokerProviderTest {
         assertThatThrownBy(() -> p.create(ConnectionUrl.parse("sqla+oracle://u:topsecret@h/db"), Settings.of(Map.of()),
                 TestSupport.CONTEXT)).isInstanceOf(ProviderException.class).hasMessageContaining("oracle")
                 .hasMessageNotContaining("topsecret");
-        assertThatThrownBy(() -> p.create(ConnectionUrl.parse("jdbc:postgresql://h/db?password=topsecret"),
+        assertThatThrownBy(() -> p.create(ConnectionUrl.parse("jdbc:sqlserver://h;databaseName=db;password=topsecret"),
                 Settings.of(Map.of()), TestSupport.CONTEXT)).isInstanceOf(ProviderException.class)
-                .hasMessageContaining("postgresql").hasMessageNotContaining("topsecret");
+                .hasMessageContaining("sqlserver").hasMessageNotContaining("topsecret");
+        // jdbc:mysql: goes to the bundled MariaDB driver (Connector/J 3 refuses the scheme itself)
+        assertThat(JdbcTarget.from(ConnectionUrl.parse("sqla+mysql://u:p@my:3306/celery")).driverUrl())
+                .isEqualTo("jdbc:mariadb://my:3306/celery");
     }
 
     @Test

@@ -77,7 +77,7 @@ class SqlBrokerTest {
         assertThat(caps.deadLetter()).isTrue();
         assertThat(caps.transactionalPublish()).isTrue();
         assertThat(caps.durable()).isTrue();
-        assertThat(caps.broadcast()).isFalse();
+        assertThat(caps.broadcast()).isTrue();
         assertThat(caps.celeryWireLayout()).isFalse();
         assertThat(caps.redeliveryAfterCrash()).isEqualTo(Duration.ofHours(1));
         assertThat(((SqlBroker) broker).skipLockedClause()).containsIgnoringCase("for update skip locked");
