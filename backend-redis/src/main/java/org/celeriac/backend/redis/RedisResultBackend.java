@@ -103,6 +103,9 @@ public final class RedisResultBackend implements ResultBackend {
     private final Map<String, Set<CompletableFuture<TaskMeta>>> waiting = new HashMap<>();
     private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
     private final RedisCoordination coordination;
+    private final Duration awaitTimeout;
+    private final String clientName;
+    private final java.util.concurrent.ScheduledExecutorService healthChecker;
     private volatile boolean closed;
 
     /**
@@ -115,12 +118,32 @@ public final class RedisResultBackend implements ResultBackend {
      * @throws ResultBackendException when Redis cannot be reached
      */
     public RedisResultBackend(ConnectionUrl url, RedisURI uri, Duration expires, Serializer serializer) {
+        this(url, uri, expires, serializer, RedisBackendOptions.defaults());
+    }
+
+    /**
+     * Connects (blocking), with Celery's connection settings: {@code redis_socket_timeout} bounds every command
+     * (and every blocking call of this class, plus 1 s), {@code redis_backend_health_check_interval} sends a
+     * {@code PING} on the command and pub/sub connections that often.
+     *
+     * @param url the backend URL (for messages; its password is masked)
+     * @param uri where to connect (see {@link RedisBackendOptions#uri})
+     * @param expires {@code result_expires}; null or zero: results never expire
+     * @param serializer the {@code result_serializer}
+     * @param options the connection settings
+     * @throws ResultBackendException when Redis cannot be reached
+     */
+    public RedisResultBackend(ConnectionUrl url, RedisURI uri, Duration expires, Serializer serializer,
+                              RedisBackendOptions options) {
         this.url = Objects.requireNonNull(url, "url");
+        this.awaitTimeout = options.commandTimeout().plusSeconds(1);
+        this.clientName = uri.getClientName();
         this.expires = expires == null || expires.isNegative() ? Duration.ZERO : expires;
         this.serializer = Objects.requireNonNull(serializer, "serializer");
         this.json = "application/json".equals(serializer.contentType());
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
         this.client = RedisClient.create(resources, uri);
+        client.setOptions(options.clientOptions());
         try {
             this.connection = client.connect(CODEC);
         } catch (RedisException e) {
@@ -139,6 +162,39 @@ public final class RedisResultBackend implements ResultBackend {
                 }
             }
         });
+        long health = options.healthCheckInterval().toMillis();
+        if (health > 0) {
+            healthChecker = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "celeriac-redis-backend-health");
+                t.setDaemon(true);
+                return t;
+            });
+            healthChecker.scheduleWithFixedDelay(this::healthCheck, health, health, TimeUnit.MILLISECONDS);
+        } else {
+            healthChecker = null;
+        }
+    }
+
+    /** Celery's {@code redis_backend_health_check_interval}: PING both connections; a failure is logged. */
+    private void healthCheck() {
+        if (closed) {
+            return;
+        }
+        ping(redis.ping().toCompletableFuture(), "command");
+        StatefulRedisPubSubConnection<String, byte[]> p = pubSub;
+        if (p != null && p.isOpen()) {
+            ping(p.async().ping().toCompletableFuture(), "pub/sub");
+        }
+    }
+
+    private void ping(CompletableFuture<String> f, String which) {
+        f.whenComplete((v, e) -> {
+            if (e != null && !closed) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                LOG.warn("Redis backend {}: the health check (PING) of the {} connection failed: {}", url, which,
+                        c.getMessage());
+            }
+        });
     }
 
     @Override
@@ -152,16 +208,40 @@ public final class RedisResultBackend implements ResultBackend {
         }
     }
 
+    /**
+     * Runs an idempotent command, and runs it again (at most twice more) when it failed because the connection
+     * reset while it was in flight — lettuce fails those, while commands issued during an outage wait for the
+     * reconnect. Blocking, bounded by the command timeout per attempt.
+     */
+    <T> T awaitIdempotent(java.util.function.Supplier<CompletableFuture<T>> call, String what) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return await(call.get(), what);
+            } catch (ResultBackendException e) {
+                if (attempt >= 2 || closed || !connectionLost(e.getCause())) {
+                    throw e;
+                }
+                LOG.info("Redis backend {}: {} failed ({}); trying again", url, what, e.getCause().getMessage());
+            }
+        }
+    }
+
+    private static boolean connectionLost(Throwable t) {
+        return t instanceof java.io.IOException || t instanceof io.lettuce.core.RedisConnectionException
+                || (t instanceof RedisException && t.getCause() instanceof java.io.IOException);
+    }
+
     <T> T await(CompletableFuture<T> f, String what) {
         try {
-            return f.get(30, TimeUnit.SECONDS);
+            return f.get(awaitTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ResultBackendException(what + " on " + url + " was interrupted", e);
         } catch (ExecutionException e) {
             throw new ResultBackendException(what + " on " + url + " failed: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new ResultBackendException(what + " on " + url + " got no answer within 30 s; is Redis reachable?", e);
+            throw new ResultBackendException(what + " on " + url + " got no answer within " + awaitTimeout.toSeconds()
+                    + " s; is Redis reachable? (the wait is redis_socket_timeout + 1 s)", e);
         }
     }
 
@@ -182,8 +262,8 @@ public final class RedisResultBackend implements ResultBackend {
                 return;
             }
         }
-        Long stored = await(STORE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {key}, value, ttlArg(),
-                LuaScript.arg(json ? "1" : "0")), "storing the result of " + meta.taskId());
+        Long stored = awaitIdempotent(() -> STORE.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {key}, value,
+                ttlArg(), LuaScript.arg(json ? "1" : "0")), "storing the result of " + meta.taskId());
         if (stored != null && stored == 0) {
             LOG.debug("Redis backend {}: task {} is already SUCCESS; {} not stored", url, meta.taskId(), meta.state());
         }
@@ -192,7 +272,8 @@ public final class RedisResultBackend implements ResultBackend {
     @Override
     public Optional<TaskMeta> get(String taskId) {
         ensureOpen();
-        byte[] v = await(redis.get(TASK_PREFIX + taskId).toCompletableFuture(), "reading the result of " + taskId);
+        byte[] v = awaitIdempotent(() -> redis.get(TASK_PREFIX + taskId).toCompletableFuture(),
+                "reading the result of " + taskId);
         return v == null ? Optional.empty() : Optional.of(decode(taskId, v));
     }
 
@@ -339,6 +420,11 @@ public final class RedisResultBackend implements ResultBackend {
         }
     }
 
+    /** The name the connections give themselves ({@code CLIENT SETNAME}); nullable. */
+    String clientName() {
+        return clientName;
+    }
+
     /** How many task ids currently have a subscription (test support). */
     int subscribedCount() {
         synchronized (subscriptions) {
@@ -349,22 +435,24 @@ public final class RedisResultBackend implements ResultBackend {
     @Override
     public void forget(String taskId) {
         ensureOpen();
-        await(redis.del(TASK_PREFIX + taskId).toCompletableFuture(), "forgetting " + taskId);
+        awaitIdempotent(() -> redis.del(TASK_PREFIX + taskId).toCompletableFuture(), "forgetting " + taskId);
     }
 
     @Override
     public void saveGroup(GroupMeta group) {
         ensureOpen();
         byte[] value = serializer.encode(TaskMetaCodec.groupToMap(group));
-        await(SET_AND_PUBLISH.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {GROUP_PREFIX + group.groupId()},
-                value, ttlArg()), "saving group " + group.groupId());
+        String key = GROUP_PREFIX + group.groupId();
+        awaitIdempotent(() -> SET_AND_PUBLISH.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {key}, value,
+                ttlArg()), "saving group " + group.groupId());
     }
 
     @Override
     @SuppressWarnings("unchecked")
     public Optional<GroupMeta> restoreGroup(String groupId) {
         ensureOpen();
-        byte[] v = await(redis.get(GROUP_PREFIX + groupId).toCompletableFuture(), "reading group " + groupId);
+        byte[] v = awaitIdempotent(() -> redis.get(GROUP_PREFIX + groupId).toCompletableFuture(),
+                "reading group " + groupId);
         if (v == null) {
             return Optional.empty();
         }
@@ -379,7 +467,7 @@ public final class RedisResultBackend implements ResultBackend {
     public void forgetGroup(String groupId) {
         ensureOpen();
         String k = GROUP_PREFIX + groupId;
-        await(redis.del(k, k + CHORD_COUNTER_SUFFIX).toCompletableFuture(), "forgetting group " + groupId);
+        awaitIdempotent(() -> redis.del(k, k + CHORD_COUNTER_SUFFIX).toCompletableFuture(), "forgetting group " + groupId);
     }
 
     /**
@@ -417,6 +505,9 @@ public final class RedisResultBackend implements ResultBackend {
             return;
         }
         closed = true;
+        if (healthChecker != null) {
+            healthChecker.shutdownNow();
+        }
         List<CompletableFuture<TaskMeta>> pending = new ArrayList<>();
         synchronized (subscriptions) {
             waiting.values().forEach(pending::addAll);

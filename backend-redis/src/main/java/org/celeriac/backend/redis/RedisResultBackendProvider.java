@@ -3,6 +3,7 @@ package org.celeriac.backend.redis;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
 import java.util.Set;
+import java.util.UUID;
 import org.celeriac.spi.ConnectionUrl;
 import org.celeriac.spi.ProviderContext;
 import org.celeriac.spi.ProviderException;
@@ -11,8 +12,11 @@ import org.celeriac.spi.backend.ResultBackend;
 import org.celeriac.spi.backend.ResultBackendProvider;
 
 /**
- * Provides {@link RedisResultBackend}s for {@code redis://[user:password@]host[:port][/db]} and {@code rediss://}.
- * Results expire after {@code result_expires} (default one day; 0 or None: never). Stateless and thread-safe.
+ * Provides {@link RedisResultBackend}s for {@code redis://[user:password@]host[:port][/db]}, {@code rediss://} and
+ * Celery's Sentinel form {@code sentinel://h1:26379/0;sentinel://h2:26379/0} with
+ * {@code result_backend_transport_options = {"master_name": ...}}. Results expire after {@code result_expires}
+ * (default one day; 0 or None: never); the connection settings are in {@link RedisBackendOptions}. Stateless and
+ * thread-safe.
  */
 public final class RedisResultBackendProvider implements ResultBackendProvider {
     /** The Maven coordinates of this module. */
@@ -25,7 +29,7 @@ public final class RedisResultBackendProvider implements ResultBackendProvider {
 
     @Override
     public Set<String> schemes() {
-        return Set.of("redis", "rediss");
+        return Set.of("redis", "rediss", "sentinel");
     }
 
     @Override
@@ -36,39 +40,20 @@ public final class RedisResultBackendProvider implements ResultBackendProvider {
     @Override
     public ResultBackend create(ConnectionUrl url, Settings settings, ProviderContext context) {
         Duration expires;
+        RedisBackendOptions options;
         try {
             expires = settings.duration("result_expires", Duration.ofDays(1));
+            options = RedisBackendOptions.from(settings);
         } catch (IllegalArgumentException e) {
             throw new ProviderException("result_backend " + url + ": " + e.getMessage(), e);
         }
-        return new RedisResultBackend(url, uri(url), expires, context.resultSerializer());
+        String node = context.nodeName() == null ? "" : context.nodeName().replaceAll("[^\\x21-\\x7e]", "_");
+        String clientName = "celeriac-backend:" + node + ":" + UUID.randomUUID().toString().substring(0, 8);
+        return new RedisResultBackend(url, options.uri(url, clientName), expires, context.resultSerializer(), options);
     }
 
+    /** The lettuce URI of a {@code redis://} or {@code rediss://} URL with the default options. */
     static RedisURI uri(ConnectionUrl url) {
-        if (!url.scheme().equals("redis") && !url.scheme().equals("rediss")) {
-            throw new ProviderException("result_backend " + url + ": scheme '" + url.scheme()
-                    + "' is not served by " + ARTIFACT + " (redis, rediss)");
-        }
-        int db = 0;
-        String path = url.path().replace("/", "").trim();
-        if (!path.isEmpty()) {
-            try {
-                db = Integer.parseInt(path);
-            } catch (NumberFormatException e) {
-                throw new ProviderException("result_backend " + url + ": the path '" + url.path()
-                        + "' is not a database number; use redis://host:6379/1");
-            }
-        }
-        ConnectionUrl.Host h = url.host("localhost", 6379);
-        RedisURI.Builder b = RedisURI.Builder.redis(h.host(), h.port()).withSsl(url.scheme().equals("rediss"))
-                .withDatabase(db).withTimeout(Duration.ofSeconds(30));
-        url.password().ifPresent(p -> {
-            if (url.user().isPresent()) {
-                b.withAuthentication(url.user().get(), p.toCharArray());
-            } else {
-                b.withPassword(p.toCharArray());
-            }
-        });
-        return b.build();
+        return RedisBackendOptions.defaults().uri(url, null);
     }
 }

@@ -15,7 +15,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -24,17 +23,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.celeriac.api.TaskState;
-import org.celeriac.serializer.json.JsonSerializerProvider;
 import org.celeriac.spi.ConnectionUrl;
-import org.celeriac.spi.ProviderContext;
 import org.celeriac.spi.Settings;
 import org.celeriac.spi.backend.ExceptionInfo;
 import org.celeriac.spi.backend.GroupMeta;
 import org.celeriac.spi.backend.ResultBackend;
 import org.celeriac.spi.backend.TaskMeta;
-import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.coordination.Coordination;
-import org.celeriac.spi.serializer.Serializer;
+import org.celeriac.tck.TckProviders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -44,7 +40,6 @@ import org.junit.jupiter.api.Test;
 
 class RedisResultBackendTest {
     static final String URL = "redis://127.0.0.1:6379/0";
-    static final Serializer JSON = new JsonSerializerProvider().create(Settings.of(Map.of()));
     static RedisClient raw;
     static StatefulRedisConnection<String, String> conn;
     static RedisCommands<String, String> r;
@@ -79,32 +74,9 @@ class RedisResultBackendTest {
         }
     }
 
-    static ProviderContext context() {
-        return new ProviderContext() {
-            @Override
-            public Optional<Broker> broker() {
-                return Optional.empty();
-            }
-
-            @Override
-            public Serializer resultSerializer() {
-                return JSON;
-            }
-
-            @Override
-            public Serializer serializer(String contentTypeOrName) {
-                return JSON;
-            }
-
-            @Override
-            public String nodeName() {
-                return "test@localhost";
-            }
-        };
-    }
-
     static ResultBackend open(Map<String, Object> settings) {
-        return new RedisResultBackendProvider().create(ConnectionUrl.parse(URL), Settings.of(settings), context());
+        Settings s = Settings.of(settings);
+        return new RedisResultBackendProvider().create(ConnectionUrl.parse(URL), s, TckProviders.context(s));
     }
 
     @BeforeEach

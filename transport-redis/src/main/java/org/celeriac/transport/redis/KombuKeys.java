@@ -75,9 +75,12 @@ final class KombuKeys {
                 member.substring(b + sep.length())};
     }
 
-    /** The fanout channel prefix of an exchange ({@code /{db}.exchange}), kombu's {@code _get_publish_topic}. */
+    /**
+     * The fanout channel of an exchange ({@code /{db}.exchange} by default), kombu's {@code _get_publish_topic}
+     * with {@code keyprefix_fanout.format(db=...)}.
+     */
     String fanoutChannel(String exchange) {
-        return options.keyPrefix() + (options.fanoutPrefix() ? "/" + db + "." : "") + exchange;
+        return options.keyPrefix() + options.fanoutPrefix().replace("{db}", Integer.toString(db)) + exchange;
     }
 
     /** The channel a broadcast goes to: the exchange's channel, plus {@code /routing_key} when patterns are on. */

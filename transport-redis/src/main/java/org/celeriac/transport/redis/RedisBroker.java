@@ -92,13 +92,18 @@ public final class RedisBroker implements Broker {
     private StatefulRedisPubSubConnection<String, byte[]> pubSub;
     private ExecutorService broadcastExecutor;
     private final ScheduledFuture<?> maintenance;
+    private final ScheduledFuture<?> healthCheck;
+    private final java.util.concurrent.atomic.AtomicInteger wakeUpConnections = new java.util.concurrent.atomic.AtomicInteger();
+    private final Duration awaitTimeout;
+    private final String clientName;
+    private volatile boolean durable;
     private volatile boolean closed;
 
     private record CachedBindings(long loadedNanos, List<String[]> members) {
     }
 
     /**
-     * Connects (blocking) to the server of {@code url}.
+     * Connects (blocking) to the server of {@code url}, with no client name.
      *
      * @param url a {@code redis://}, {@code rediss://} or {@code sentinel://} URL
      * @param options the transport options
@@ -106,15 +111,33 @@ public final class RedisBroker implements Broker {
      * @throws BrokerException when Redis cannot be reached
      */
     public RedisBroker(ConnectionUrl url, RedisTransportOptions options, Serializer json) {
+        this(url, options, json, null);
+    }
+
+    /**
+     * Connects (blocking) to the server of {@code url} (for a Sentinel URL: to the master the Sentinels name),
+     * and reads the server's persistence settings ({@code CONFIG GET appendonly appendfsync}) for
+     * {@link BrokerCapabilities#durable()}.
+     *
+     * @param url a {@code redis://}, {@code rediss://} or {@code sentinel://} URL
+     * @param options the transport options
+     * @param json the JSON serializer (kombu's envelope is always JSON)
+     * @param clientName the name every connection gives itself ({@code CLIENT SETNAME}, shown by
+     *        {@code CLIENT LIST}); nullable
+     * @throws BrokerException when Redis cannot be reached
+     */
+    public RedisBroker(ConnectionUrl url, RedisTransportOptions options, Serializer json, String clientName) {
         this.url = Objects.requireNonNull(url, "url");
         this.options = Objects.requireNonNull(options, "options");
         this.json = Objects.requireNonNull(json, "json");
-        RedisURI uri = RedisConnectionFactory.uri(url, options.masterName());
+        this.clientName = clientName;
+        this.awaitTimeout = RedisConnectionFactory.awaitTimeout(options);
+        RedisURI uri = RedisConnectionFactory.uri(url, options, clientName);
         this.keys = new KombuKeys(options, uri.getDatabase());
         this.envelope = new KombuEnvelope(json);
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
         this.client = RedisClient.create(resources, uri);
-        client.setOptions(RedisConnectionFactory.clientOptions());
+        client.setOptions(RedisConnectionFactory.clientOptions(options));
         try {
             this.connection = client.connect(CODEC);
         } catch (RedisException e) {
@@ -124,6 +147,7 @@ public final class RedisBroker implements Broker {
                     + "; check that redis-server runs and the URL is right", e);
         }
         this.redis = connection.async();
+        this.durable = readDurability();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "celeriac-redis-maintenance-" + THREADS.incrementAndGet());
             t.setDaemon(true);
@@ -133,18 +157,114 @@ public final class RedisBroker implements Broker {
             @Override
             public void onRedisConnected(RedisChannelHandler<?, ?> c, SocketAddress address) {
                 if (c == connection && !closed) {
-                    scheduler.execute(RedisBroker.this::redeclare);
+                    try {
+                        scheduler.execute(() -> {
+                            redeclare();
+                            durable = readDurability();
+                        });
+                    } catch (java.util.concurrent.RejectedExecutionException e) {
+                        // closing
+                    }
                 }
             }
         });
         long period = Math.max(50, Math.min(30_000, options.visibilityTimeout().toMillis() / 4));
         this.maintenance = scheduler.scheduleWithFixedDelay(this::maintain, period, period, TimeUnit.MILLISECONDS);
+        long health = options.healthCheckInterval().toMillis();
+        this.healthCheck = health <= 0 ? null
+                : scheduler.scheduleWithFixedDelay(this::healthCheck, health, health, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * {@code durable} is true when the server appends every write to its AOF and fsyncs it before answering
+     * ({@code appendonly yes} and {@code appendfsync always}): then a message whose publish future completed
+     * survives a restart or crash of Redis. Read at connect and after every reconnect; false when the server
+     * refuses {@code CONFIG} (managed Redis often renames or disables it).
+     */
     @Override
     public BrokerCapabilities capabilities() {
-        return new BrokerCapabilities(PriorityOrder.LOWER_FIRST, false, null, true, false, false, false,
+        return new BrokerCapabilities(PriorityOrder.LOWER_FIRST, false, null, true, false, false, durable,
                 options.visibilityTimeout(), true);
+    }
+
+    /** {@code CONFIG GET appendonly appendfsync}: true for {@code yes} + {@code always}. Blocking, bounded. */
+    private boolean readDurability() {
+        try {
+            Map<String, String> c = redis.configGet("appendonly", "appendfsync").toCompletableFuture()
+                    .get(Math.min(5_000, awaitTimeout.toMillis()), TimeUnit.MILLISECONDS);
+            boolean d = "yes".equalsIgnoreCase(c.get("appendonly")) && "always".equalsIgnoreCase(c.get("appendfsync"));
+            LOG.debug("Redis {}: appendonly={} appendfsync={}: durable={}", url, c.get("appendonly"),
+                    c.get("appendfsync"), d);
+            return d;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+            LOG.debug("Redis {}: CONFIG GET appendonly/appendfsync failed ({}); reporting durable=false", url,
+                    cause.getMessage());
+            return false;
+        }
+    }
+
+    /**
+     * kombu's {@code health_check_interval} (redis-py pings a connection idle that long before using it): a
+     * {@code PING} on the command and pub/sub connections every interval; one that gets no answer within the
+     * command timeout is logged. lettuce re-establishes a connection whose socket closed by itself.
+     */
+    private void healthCheck() {
+        if (closed) {
+            return;
+        }
+        ping(redis.ping().toCompletableFuture(), "command");
+        StatefulRedisPubSubConnection<String, byte[]> ps;
+        synchronized (pubSubLock) {
+            ps = pubSub;
+        }
+        if (ps != null && ps.isOpen()) {
+            ping(ps.async().ping().toCompletableFuture(), "pub/sub");
+        }
+    }
+
+    private void ping(CompletableFuture<String> f, String which) {
+        f.whenComplete((v, e) -> {
+            if (e != null && !closed) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                LOG.warn("Redis {}: the health check (PING) of the {} connection failed: {}", url, which,
+                        c.getMessage());
+            }
+        });
+    }
+
+    /**
+     * Takes one wake-up connection from the {@code max_connections} budget (the command connection and the
+     * pub/sub connection, when open, count against it too).
+     *
+     * @return false when the budget is used up
+     */
+    boolean reserveWakeUpConnection() {
+        int max = options.maxConnections();
+        if (max <= 0) {
+            wakeUpConnections.incrementAndGet();
+            return true;
+        }
+        while (true) {
+            int n = wakeUpConnections.get();
+            int others;
+            synchronized (pubSubLock) {
+                others = 1 + (pubSub != null ? 1 : 0);
+            }
+            if (n + others >= max) {
+                return false;
+            }
+            if (wakeUpConnections.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void releaseWakeUpConnection() {
+        wakeUpConnections.decrementAndGet();
     }
 
     void ensureOpen() {
@@ -155,14 +275,15 @@ public final class RedisBroker implements Broker {
 
     <T> T await(CompletableFuture<T> f, String what) {
         try {
-            return f.get(30, TimeUnit.SECONDS);
+            return f.get(awaitTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BrokerException(what + " on " + url + " was interrupted", e);
         } catch (ExecutionException e) {
             throw new BrokerException(what + " on " + url + " failed: " + e.getCause().getMessage(), e.getCause());
         } catch (TimeoutException e) {
-            throw new BrokerException(what + " on " + url + " got no answer within 30 s; is Redis reachable?", e);
+            throw new BrokerException(what + " on " + url + " got no answer within " + awaitTimeout.toSeconds()
+                    + " s; is Redis reachable? (the wait is socket_timeout + 1 s)", e);
         }
     }
 
@@ -252,8 +373,39 @@ public final class RedisBroker implements Broker {
                     parsed.add(b);
                 }
             }
+            List<String[]> missing = missingDeclaredBindings(exchange, parsed);
+            if (!missing.isEmpty()) {
+                // Redis lost bindings this broker declared (restarted empty, and the re-declare after the
+                // reconnect has not run yet): route through them anyway, and write them back
+                LOG.info("Redis {}: {} binding(s) of exchange '{}' that this broker declared are missing; re-declared",
+                        url, missing.size(), exchange);
+                for (String[] b : missing) {
+                    parsed.add(b);
+                    redis.sadd(keys.bindings(exchange), bytes(keys.bindingMember(b[0], b[1], b[2])));
+                }
+            }
             bindingCache.put(exchange, new CachedBindings(System.nanoTime(), parsed));
             out = match(parsed, routingKey);
+        }
+        return out;
+    }
+
+    private List<String[]> missingDeclaredBindings(String exchange, List<String[]> present) {
+        List<String[]> out = new ArrayList<>();
+        for (QueueSpec q : declared) {
+            if (!q.exchange().equals(exchange)) {
+                continue;
+            }
+            boolean found = false;
+            for (String[] b : present) {
+                if (b[0].equals(q.routingKey()) && b[1].isEmpty() && b[2].equals(q.name())) {
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) {
+                out.add(new String[] {q.routingKey(), "", q.name()});
+            }
         }
         return out;
     }
@@ -563,7 +715,6 @@ public final class RedisBroker implements Broker {
         return Optional.empty();
     }
 
-    /** For log messages: the URL with its password masked. */
     /**
      * Test support: makes {@code consumer} behave like one whose process died — it stops without acking or
      * restoring, so its messages come back only through the {@code visibility_timeout} restore, as with
@@ -587,6 +738,11 @@ public final class RedisBroker implements Broker {
         return url.toString();
     }
 
+    /** The name the connections give themselves ({@code CLIENT SETNAME}); nullable. */
+    String clientName() {
+        return clientName;
+    }
+
     @Override
     public void close() {
         if (closed) {
@@ -597,6 +753,9 @@ public final class RedisBroker implements Broker {
         }
         closed = true;
         maintenance.cancel(false);
+        if (healthCheck != null) {
+            healthCheck.cancel(false);
+        }
         scheduler.shutdown();
         try {
             scheduler.awaitTermination(5, TimeUnit.SECONDS);

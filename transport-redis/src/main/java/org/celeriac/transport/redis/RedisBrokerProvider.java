@@ -40,7 +40,16 @@ public final class RedisBrokerProvider implements BrokerProvider {
         } catch (IllegalArgumentException e) {
             throw new ProviderException("broker_url " + url + ": " + e.getMessage(), e);
         }
-        RedisConnectionFactory.uri(url, options.masterName()); // fails fast on a malformed URL
-        return new RedisBroker(url, options, context.serializer("application/json"));
+        RedisConnectionFactory.uri(url, options, null); // fails fast on a malformed URL
+        return new RedisBroker(url, options, context.serializer("application/json"), clientName(context.nodeName()));
+    }
+
+    /**
+     * The name the broker's connections give themselves: {@code celeriac-broker:<node name>:<8 hex digits>},
+     * unique per broker, characters Redis refuses in a client name replaced by {@code _}.
+     */
+    static String clientName(String nodeName) {
+        String node = nodeName == null ? "" : nodeName.replaceAll("[^\\x21-\\x7e]", "_");
+        return "celeriac-broker:" + node + ":" + java.util.UUID.randomUUID().toString().substring(0, 8);
     }
 }

@@ -35,10 +35,13 @@ final class RedisConsumer implements Consumer {
     /** Most messages claimed by one script call. */
     static final int MAX_BATCH = 500;
     /** How long one blocking peek waits before it is re-armed (seconds). */
-    private static final long PEEK_TIMEOUT_SECONDS = 2;
+    static final long PEEK_TIMEOUT_SECONDS = 2;
+    /** How often lists without a wake-up connection ({@code max_connections} reached) are claimed from when idle. */
+    static final long UNWATCHED_CLAIM_MILLIS = 500;
 
     private final RedisBroker broker;
     private final List<String> queues;
+    private final List<String> sortedQueues;
     private final DeliveryHandler handler;
     private volatile int prefetch;
     private final Map<String, Held> unsettled = new ConcurrentHashMap<>();
@@ -49,8 +52,13 @@ final class RedisConsumer implements Consumer {
     private final Object signal = new Object();
     private boolean signalled;
     private final Map<String, Waiter> waiters = new HashMap<>();
+    /** Lists that got no wake-up connection because of {@code max_connections}; dispatch thread only. */
+    private final java.util.Set<String> unwatched = new java.util.HashSet<>();
     private final Thread thread;
     private volatile boolean stopped;
+    private volatile boolean crashed;
+    /** How often a failed ack call is sent again. */
+    private static final int ACK_RETRIES = 3;
     private int rotation;
 
     private record Held(Delivery delivery, String list, byte[] raw, long seq) {
@@ -69,6 +77,7 @@ final class RedisConsumer implements Consumer {
     RedisConsumer(RedisBroker broker, List<String> queues, int prefetch, DeliveryHandler handler) {
         this.broker = broker;
         this.queues = queues;
+        this.sortedQueues = queues.stream().sorted().toList();
         this.prefetch = prefetch;
         this.handler = handler;
         this.thread = new Thread(this::run, "celeriac-redis-consumer-" + THREADS.incrementAndGet());
@@ -137,15 +146,30 @@ final class RedisConsumer implements Consumer {
             }
             if (got < free && !stopped) {
                 armWaiters(lists);
-                awaitSignal(TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS));
+                awaitSignal(unwatched.isEmpty() ? TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS)
+                        : UNWATCHED_CLAIM_MILLIS);
             }
         }
     }
 
-    /** kombu's round-robin cycle: the starting queue rotates after each claim. */
+    /**
+     * kombu's {@code queue_order_strategy}: {@code round_robin} rotates the starting queue after each claim,
+     * {@code sorted} always goes alphabetically, {@code priority} always in the order given.
+     */
     private List<String> queueOrder() {
-        if (queues.size() == 1 || !broker.options.roundRobin()) {
+        if (queues.size() == 1) {
             return queues;
+        }
+        switch (broker.options.queueOrder()) {
+            case PRIORITY -> {
+                return queues;
+            }
+            case SORTED -> {
+                return sortedQueues;
+            }
+            default -> {
+                // round robin below
+            }
         }
         int start = rotation++ % queues.size();
         List<String> out = new ArrayList<>(queues.size());
@@ -218,18 +242,33 @@ final class RedisConsumer implements Consumer {
         return s.replaceAll("[\\p{Cntrl}]", "?") + (raw.length > 80 ? "..." : "");
     }
 
-    /** Arms a blocking peek on every list whose previous peek has finished. Dispatch thread only. */
+    /**
+     * Arms a blocking peek on every list whose previous peek has finished. Lists beyond the
+     * {@code max_connections} budget (in consuming order, so the highest priorities are watched first) get no
+     * peek: the idle loop claims from them every {@link #UNWATCHED_CLAIM_MILLIS} instead. Dispatch thread only.
+     */
     private void armWaiters(List<String> lists) {
         for (String list : lists) {
             Waiter w = waiters.get(list);
             if (w == null) {
+                if (!broker.reserveWakeUpConnection()) {
+                    if (unwatched.add(list) && unwatched.size() == 1) {
+                        LOG.info("Redis {}: max_connections={} reached; lists of {} without a wake-up connection are "
+                                + "claimed from every {} ms while idle", broker.url(), broker.options.maxConnections(),
+                                queues, UNWATCHED_CLAIM_MILLIS);
+                    }
+                    continue;
+                }
                 try {
                     w = new Waiter(broker.client.connect(RedisBroker.CODEC));
                 } catch (RuntimeException e) {
-                    LOG.warn("Redis {}: cannot open a wake-up connection for {} ({}); polling instead", broker.url(),
-                            list, e.getMessage());
+                    broker.releaseWakeUpConnection();
+                    unwatched.add(list);
+                    LOG.warn("Redis {}: cannot open a wake-up connection for {} ({}); claiming every {} ms instead",
+                            broker.url(), list, e.getMessage(), UNWATCHED_CLAIM_MILLIS);
                     continue;
                 }
+                unwatched.remove(list);
                 waiters.put(list, w);
             }
             if (w.pending != null && !w.pending.isDone()) {
@@ -310,20 +349,50 @@ final class RedisConsumer implements Consumer {
         if (tags.isEmpty()) {
             return CompletableFuture.completedFuture(0L);
         }
+        CompletableFuture<Long> f = sendAcks(tags, 0);
+        lastFlush = f;
+        return f;
+    }
+
+    /**
+     * Acks {@code tags}; when the call fails — typically because the connection reset while it was in flight
+     * (commands issued while disconnected are buffered, not failed) — it is sent again, up to
+     * {@link #ACK_RETRIES} times with a growing pause: acks are idempotent. What still fails comes back after the
+     * visibility timeout (at least once).
+     */
+    private CompletableFuture<Long> sendAcks(List<String> tags, int attempt) {
         byte[][] args = new byte[tags.size()][];
         for (int i = 0; i < args.length; i++) {
             args[i] = RedisBroker.bytes(tags.get(i));
         }
         CompletableFuture<Long> f = Scripts.ACK.run(broker.redis, ScriptOutputType.INTEGER,
                 new String[] {broker.keys.unacked, broker.keys.unackedIndex}, args);
-        lastFlush = f;
-        f.whenComplete((v, e) -> {
-            if (e != null) {
-                LOG.warn("Redis {}: acking {} deliveries failed ({}); they will be redelivered after the visibility "
-                        + "timeout", broker.url(), args.length, e.getMessage());
+        return f.handle((v, e) -> {
+            if (e == null) {
+                return CompletableFuture.completedFuture(v);
             }
-        });
-        return f;
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            if (attempt < ACK_RETRIES && !crashed) {
+                LOG.info("Redis {}: acking {} deliveries failed ({}); sending the acks again", broker.url(),
+                        tags.size(), c.getMessage());
+                CompletableFuture<Long> again = new CompletableFuture<>();
+                try {
+                    broker.scheduler.schedule(() -> sendAcks(tags, attempt + 1).whenComplete((x, y) -> {
+                        if (y != null) {
+                            again.completeExceptionally(y);
+                        } else {
+                            again.complete(x);
+                        }
+                    }), 100L << attempt, TimeUnit.MILLISECONDS);
+                    return again;
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // the broker is closing: fall through
+                }
+            }
+            LOG.warn("Redis {}: acking {} deliveries failed ({}); they will be redelivered after the visibility "
+                    + "timeout", broker.url(), tags.size(), c.getMessage());
+            return CompletableFuture.<Long>failedFuture(c);
+        }).thenCompose(x -> x);
     }
 
     /** The tags this consumer holds (for renewal). */
@@ -361,7 +430,9 @@ final class RedisConsumer implements Consumer {
         }
         for (Waiter w : waiters.values()) {
             w.connection.closeAsync();
+            broker.releaseWakeUpConnection();
         }
+        waiters.clear();
     }
 
     /**
@@ -401,6 +472,7 @@ final class RedisConsumer implements Consumer {
      * the held deliveries come back through the visibility-timeout restore.
      */
     void crash() {
+        crashed = true;
         stopThread();
         pendingAcks.clear();
         unsettled.clear();

@@ -8,6 +8,7 @@ import org.celeriac.spi.Settings;
 import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.broker.Consumer;
 import org.celeriac.tck.BrokerTck;
+import org.celeriac.tck.TckProviders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -26,9 +27,9 @@ class RedisBrokerTckTest extends BrokerTck {
 
     @Override
     protected Broker createBroker() {
-        return new RedisBrokerProvider().create(ConnectionUrl.parse(URL),
-                Settings.of(Map.of("broker_transport_options", Map.of("global_keyprefix", prefix, "visibility_timeout", 2))),
-                RedisTestSupport.context());
+        Settings settings = Settings.of(Map.of("broker_transport_options",
+                Map.of("global_keyprefix", prefix, "visibility_timeout", 2)));
+        return new RedisBrokerProvider().create(ConnectionUrl.parse(URL), settings, TckProviders.context(settings));
     }
 
     @Override

@@ -35,6 +35,7 @@ import org.celeriac.spi.broker.PublishOptions;
 import org.celeriac.spi.broker.QueueSpec;
 import org.celeriac.spi.broker.Subscription;
 import org.celeriac.spi.broker.UnsupportedCapabilityException;
+import org.celeriac.tck.TckProviders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -86,8 +87,8 @@ class RedisBrokerTest {
         Map<String, Object> opts = new LinkedHashMap<>();
         opts.put("global_keyprefix", PREFIX);
         opts.putAll(extraOptions);
-        Broker b = new RedisBrokerProvider().create(ConnectionUrl.parse(URL),
-                Settings.of(Map.of("broker_transport_options", opts)), RedisTestSupport.context());
+        Settings settings = Settings.of(Map.of("broker_transport_options", opts));
+        Broker b = new RedisBrokerProvider().create(ConnectionUrl.parse(URL), settings, TckProviders.context(settings));
         brokers.add(b);
         return b;
     }
@@ -469,7 +470,7 @@ class RedisBrokerTest {
     @Test
     void sentinelWithoutMasterNameIsAClearError() {
         assertThatThrownBy(() -> new RedisBrokerProvider().create(ConnectionUrl.parse("sentinel://h1:26379"),
-                Settings.of(Map.of()), RedisTestSupport.context()))
+                Settings.of(Map.of()), TckProviders.context(Settings.of(Map.of()))))
                 .isInstanceOf(org.celeriac.spi.ProviderException.class).hasMessageContaining("master_name");
     }
 

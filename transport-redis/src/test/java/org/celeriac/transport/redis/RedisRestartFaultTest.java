@@ -65,7 +65,7 @@ class RedisRestartFaultTest {
         start(port);
         String url = "redis://127.0.0.1:" + port + "/0";
         Settings settings = Settings.of(Map.of());
-        try (Broker b = new RedisBrokerProvider().create(ConnectionUrl.parse(url), settings, RedisTestSupport.context())) {
+        try (Broker b = new RedisBrokerProvider().create(ConnectionUrl.parse(url), settings, org.celeriac.tck.TckProviders.context(settings))) {
             b.declareQueue(QueueSpec.of("jobs"));
             Set<String> seen = ConcurrentHashMap.newKeySet();
             Consumer[] c = new Consumer[1];

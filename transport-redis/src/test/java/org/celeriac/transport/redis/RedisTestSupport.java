@@ -11,20 +11,12 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import org.celeriac.serializer.json.JsonSerializerProvider;
-import org.celeriac.spi.ProviderContext;
-import org.celeriac.spi.Settings;
-import org.celeriac.spi.broker.Broker;
-import org.celeriac.spi.serializer.Serializer;
 import org.junit.jupiter.api.Assumptions;
 
 /** The shared Redis on 127.0.0.1:6379: skip (or fail on CI) when it is down; per-class key prefixes. */
 final class RedisTestSupport {
     static final String HOST = "127.0.0.1";
     static final int PORT = 6379;
-    static final Serializer JSON = new JsonSerializerProvider().create(Settings.of(Map.of()));
 
     private RedisTestSupport() {
     }
@@ -40,30 +32,6 @@ final class RedisTestSupport {
             }
             Assumptions.abort(msg);
         }
-    }
-
-    static ProviderContext context() {
-        return new ProviderContext() {
-            @Override
-            public Optional<Broker> broker() {
-                return Optional.empty();
-            }
-
-            @Override
-            public Serializer resultSerializer() {
-                return JSON;
-            }
-
-            @Override
-            public Serializer serializer(String contentTypeOrName) {
-                return JSON;
-            }
-
-            @Override
-            public String nodeName() {
-                return "test@localhost";
-            }
-        };
     }
 
     /** Deletes every key that starts with {@code prefix} (SCAN + DEL; never FLUSHALL on the shared server). */

@@ -26,7 +26,7 @@ public final class RedisThroughput {
         String q = "bench";
         Settings s = Settings.of(Map.of("broker_transport_options", Map.of("global_keyprefix", prefix)));
         try (Broker b = new RedisBrokerProvider().create(ConnectionUrl.parse("redis://127.0.0.1:6379/0"), s,
-                RedisTestSupport.context())) {
+                org.celeriac.tck.TckProviders.context(s))) {
             for (int round = 0; round < 2; round++) {
                 long t0 = System.nanoTime();
                 CompletableFuture<Void> last = null;
