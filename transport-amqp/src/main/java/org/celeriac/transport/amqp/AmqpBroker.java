@@ -55,6 +55,8 @@ import org.slf4j.LoggerFactory;
  * (publishes to the default exchange {@code ""} are {@code mandatory}: a routing key naming no queue fails the
  * future with the exchange and routing key named) complete it exceptionally. Named exchanges drop unroutable
  * messages silently, as AMQP and the SPI say, unless {@link AmqpTransportOptions#mandatoryOnNamedExchanges()}.
+ * A publish with {@link PublishOptions#notBefore()} goes through the durable delay levels of
+ * {@link AmqpDelayedDelivery} (Celery 5.5's native delayed delivery).
  *
  * <p>Topology as Celery ({@code kombu/entity.py}): {@link #declareQueue} declares the direct exchange
  * (durable, not auto-delete), the queue (durable as asked, not exclusive, not auto-delete, {@code x-max-priority}
@@ -63,6 +65,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class AmqpBroker implements Broker {
     private static final Logger LOG = LoggerFactory.getLogger(AmqpBroker.class);
+    /** How long a queued acknowledgement may wait for others to share its {@code basic.ack(multiple)}, in µs. */
+    static final long ACK_FLUSH_MICROS = 1000;
 
     private final ConnectionUrl url;
     private final AmqpTransportOptions options;
@@ -73,10 +77,14 @@ public final class AmqpBroker implements Broker {
     private final Object adminLock = new Object();
     private Channel adminChannel;
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
+    /** "exchange\0routingKey" -> queues declared on it by {@link #declareQueue}, for delayed delivery. */
+    private final Map<String, List<String>> declaredBindings = new ConcurrentHashMap<>();
+    private final AmqpDelayedDelivery delayed = new AmqpDelayedDelivery(this);
     private final List<AmqpConsumer> consumers = new CopyOnWriteArrayList<>();
     private final List<QueueSubscription> subscriptions = new CopyOnWriteArrayList<>();
     private final Object recoveryMonitor = new Object();
     private volatile UnaryOperator<Message> publishInterceptor;
+    private final java.util.concurrent.ScheduledThreadPoolExecutor settleExecutor;
     private volatile boolean closed;
 
     /** A publish waiting for its confirm. */
@@ -93,6 +101,12 @@ public final class AmqpBroker implements Broker {
         this.url = url;
         this.options = options;
         this.connection = AmqpConnections.connect(url, options, connectionName);
+        this.settleExecutor = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "celeriac-amqp-settle");
+            t.setDaemon(true);
+            return t;
+        });
+        settleExecutor.setRemoveOnCancelPolicy(true);
         try {
             publishChannel = connection.createChannel();
             publishChannel.confirmSelect();
@@ -114,6 +128,7 @@ public final class AmqpBroker implements Broker {
             adminChannel = connection.createChannel();
         } catch (IOException e) {
             connection.abort();
+            settleExecutor.shutdownNow();
             throw new BrokerException("cannot open channels to RabbitMQ as " + where() + ": " + AmqpConnections.reason(e), e);
         }
         if (connection instanceof Recoverable r) {
@@ -141,7 +156,8 @@ public final class AmqpBroker implements Broker {
 
     @Override
     public BrokerCapabilities capabilities() {
-        return new BrokerCapabilities(options.quorum() ? PriorityOrder.NONE : PriorityOrder.HIGHER_FIRST, false, null,
+        return new BrokerCapabilities(options.quorum() ? PriorityOrder.NONE : PriorityOrder.HIGHER_FIRST, true,
+                AmqpDelayedDelivery.PRECISION,
                 true, options.deadLetterExchange() != null, false, true, Duration.ZERO, true);
     }
 
@@ -203,6 +219,15 @@ public final class AmqpBroker implements Broker {
             }
             return null;
         });
+        if (!spec.exchange().isEmpty()) {
+            declaredBindings.compute(spec.exchange() + "\u0000" + spec.routingKey(), (k, v) -> {
+                List<String> l = v == null ? new ArrayList<>() : new ArrayList<>(v);
+                if (!l.contains(spec.name())) {
+                    l.add(spec.name());
+                }
+                return List.copyOf(l);
+            });
+        }
     }
 
     /**
@@ -247,10 +272,6 @@ public final class AmqpBroker implements Broker {
 
     @Override
     public CompletableFuture<Void> publish(String exchange, String routingKey, Message message, PublishOptions options) {
-        if (options != null && options.notBefore() != null) {
-            throw new UnsupportedCapabilityException("the AMQP transport has no delayed delivery yet "
-                    + "(BrokerCapabilities.delayedDelivery is false): send the ETA in the task's eta header instead");
-        }
         if (options != null && options.transaction() != null) {
             throw new UnsupportedCapabilityException("the AMQP transport cannot publish inside a JDBC transaction "
                     + "(BrokerCapabilities.transactionalPublish is false)");
@@ -258,7 +279,46 @@ public final class AmqpBroker implements Broker {
         UnaryOperator<Message> interceptor = publishInterceptor;
         Message m = interceptor == null ? message : interceptor.apply(message);
         boolean mandatory = exchange.isEmpty() || this.options.mandatoryOnNamedExchanges();
+        if (options != null && options.notBefore() != null) {
+            long seconds = AmqpDelayedDelivery.delaySeconds(options.notBefore(), java.time.Instant.now());
+            if (seconds > 0) {
+                return publishDelayed(exchange, routingKey, m, seconds);
+            }
+        }
         return send(exchange, routingKey, m, mandatory);
+    }
+
+    /**
+     * Publishes through the delay levels (see {@link AmqpDelayedDelivery}) after binding the target queues to
+     * {@code celery_delayed_delivery}. Mandatory: a delay level always takes the message; a queue that does not exist
+     * fails the future (default exchange) or the call (named exchange without declared queues).
+     */
+    private CompletableFuture<Void> publishDelayed(String exchange, String routingKey, Message m, long seconds) {
+        AmqpDelayedDelivery d = delayed;
+        d.ensureDeclared();
+        if (exchange.isEmpty()) {
+            try {
+                d.bindTarget(routingKey, routingKey);
+            } catch (BrokerException e) {
+                if (AmqpConnections.notFound(e)) {
+                    return CompletableFuture.failedFuture(new BrokerException("cannot delay a message for queue '" + routingKey
+                            + "': no queue named '" + routingKey + "' exists; declare it first", e));
+                }
+                throw e;
+            }
+        } else {
+            List<String> targets = declaredBindings.getOrDefault(exchange + "\u0000" + routingKey, List.of());
+            if (targets.isEmpty()) {
+                throw new UnsupportedCapabilityException("delayed delivery to exchange '" + exchange + "' with routing key '"
+                        + routingKey + "' needs the target queue declared through this broker (declareQueue) first, "
+                        + "so it can be bound to " + AmqpDelayedDelivery.DELIVERY_EXCHANGE + "; or publish to the default "
+                        + "exchange with the queue name as routing key");
+            }
+            for (String q : targets) {
+                d.bindTarget(q, routingKey);
+            }
+        }
+        return send(AmqpDelayedDelivery.firstExchange(), AmqpDelayedDelivery.routingKey(seconds, routingKey), m, true);
     }
 
     /** Publishes with confirms; {@code mandatory} makes an unroutable message fail the future. */
@@ -401,6 +461,11 @@ public final class AmqpBroker implements Broker {
             throw new BrokerException("cannot consume from " + queues + " on RabbitMQ (" + where() + "): "
                     + AmqpConnections.reason(e), e);
         }
+    }
+
+    /** The broker's one settle thread: delayed ack flushes and delayed-delivery housekeeping. */
+    java.util.concurrent.ScheduledExecutorService settleExecutor() {
+        return settleExecutor;
     }
 
     void removed(AmqpConsumer c) {
@@ -570,6 +635,7 @@ public final class AmqpBroker implements Broker {
             connection.abort();
         }
         failPending(null);
+        settleExecutor.shutdownNow();
     }
 
     @Override

@@ -15,7 +15,9 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.celeriac.spi.broker.BrokerException;
 import org.celeriac.spi.broker.Consumer;
@@ -31,10 +33,12 @@ import org.slf4j.LoggerFactory;
  * acknowledgement. RabbitMQ's round-robin between a channel's consumers keeps several queues from starving.
  * Thread-safe.
  *
- * <p>Acknowledgements are batched: {@link #ack} only queues the tag; whichever thread finds no flush running
- * sends every queued ack, as one {@code basic.ack(multiple=true)} for the longest run of the oldest unsettled
- * deliveries that are all acked, and singly for the others. Rejects flush queued acks first, under the same lock,
- * so a multiple ack never covers a rejected delivery.
+ * <p>Acknowledgements are batched: {@link #ack} only queues the tag. The queued acks are sent when a quarter of
+ * the prefetch window (at least 1, at most 64; 64 when unlimited) is queued, by the acking thread, or else by the
+ * broker's settle thread {@link AmqpBroker#ACK_FLUSH_MICROS} µs after the first of them — never later, so the
+ * prefetch window cannot stall. A flush sends one {@code basic.ack(multiple=true)} for the longest run of the
+ * oldest unsettled deliveries that are all acked, and single acks for the others. Rejects flush queued acks first,
+ * under the same lock, so a multiple ack never covers a rejected delivery.
  */
 final class AmqpConsumer implements Consumer {
     private static final Logger LOG = LoggerFactory.getLogger(AmqpConsumer.class);
@@ -48,6 +52,8 @@ final class AmqpConsumer implements Consumer {
     private final NavigableSet<Long> unsettled = new ConcurrentSkipListSet<>();
     private final ConcurrentLinkedQueue<Long> acks = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean flushing = new AtomicBoolean();
+    private final AtomicInteger queuedAcks = new AtomicInteger();
+    private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final Object settleLock = new Object();
     private final ReentrantReadWriteLock dispatch = new ReentrantReadWriteLock();
     private volatile int prefetch;
@@ -142,7 +148,25 @@ final class AmqpConsumer implements Consumer {
             return;
         }
         acks.add(tag);
-        flush();
+        if (queuedAcks.incrementAndGet() >= ackBatch()) {
+            flush();
+        } else if (flushScheduled.compareAndSet(false, true)) {
+            try {
+                broker.settleExecutor().schedule(() -> {
+                    flushScheduled.set(false);
+                    flush();
+                }, AmqpBroker.ACK_FLUSH_MICROS, TimeUnit.MICROSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) { // the broker is closing
+                flushScheduled.set(false);
+                flush();
+            }
+        }
+    }
+
+    /** How many queued acks are sent at once by the acking thread: a quarter of the prefetch window, 1..64. */
+    private int ackBatch() {
+        int p = prefetch;
+        return p == 0 ? 64 : Math.max(1, Math.min(64, p / 4));
     }
 
     /** Sends every queued ack unless another thread is doing so; loops so no ack is left behind. */
@@ -162,6 +186,7 @@ final class AmqpConsumer implements Consumer {
     private void sendAcks() {
         TreeSet<Long> batch = new TreeSet<>();
         for (Long t; (t = acks.poll()) != null; ) {
+            queuedAcks.decrementAndGet();
             if (unsettled.contains(t)) {
                 batch.add(t);
             }
@@ -171,7 +196,7 @@ final class AmqpConsumer implements Consumer {
         }
         try {
             long last = -1;
-            int run = 0;
+            int run = 0; // unsettled is sorted: the oldest deliveries first
             for (Long t : unsettled) {
                 if (!batch.contains(t)) {
                     break;

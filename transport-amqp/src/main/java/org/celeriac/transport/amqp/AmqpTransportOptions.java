@@ -31,11 +31,15 @@ import org.celeriac.spi.Settings;
  * @param publishRecoveryWait how long a publish waits for a lost connection to come back before it fails
  *        ({@code broker_transport_options.publish_recovery_wait}, default 10 s)
  * @param ssl TLS: scheme {@code amqps} or {@code broker_use_ssl} true
+ * @param delayedQueueType {@code broker_native_delayed_delivery_queue_type} (Celery 5.5's setting and default,
+ *        {@code quorum}; or {@code classic}): the queue type of the delay-level queues {@code celery_delayed_0..27}
+ *        of {@link AmqpDelayedDelivery}
  */
 public record AmqpTransportOptions(String queueType, Integer maxPriority, boolean globalQos,
                                    boolean mandatoryOnNamedExchanges, String deadLetterExchange,
                                    List<String> topicExchanges, Duration heartbeat, Duration connectTimeout,
-                                   Duration recoveryInterval, Duration publishRecoveryWait, boolean ssl) {
+                                   Duration recoveryInterval, Duration publishRecoveryWait, boolean ssl,
+                                   String delayedQueueType) {
 
     public AmqpTransportOptions {
         topicExchanges = List.copyOf(topicExchanges);
@@ -93,9 +97,15 @@ public record AmqpTransportOptions(String queueType, Integer maxPriority, boolea
         }
         boolean ssl = tls || settings.raw("broker_use_ssl").map(v -> v instanceof Map<?, ?> m ? !m.isEmpty()
                 : Settings.of(Map.of("broker_use_ssl", v)).bool("broker_use_ssl", false)).orElse(false);
+        String delayedType = settings.string("broker_native_delayed_delivery_queue_type", "quorum").trim()
+                .toLowerCase(Locale.ROOT);
+        if (!delayedType.equals("classic") && !delayedType.equals("quorum")) {
+            throw new IllegalArgumentException("broker_native_delayed_delivery_queue_type '" + delayedType
+                    + "' is not supported: use quorum (Celery 5.5's default) or classic");
+        }
         return new AmqpTransportOptions(type, maxPriority, globalQos, t.bool("mandatory_named_exchanges", false), dlx,
                 List.of(settings.string("event_exchange", "celeryev")), heartbeat == null ? Duration.ZERO : heartbeat,
                 connect == null ? Duration.ofSeconds(4) : connect, recovery,
-                publishWait == null ? Duration.ZERO : publishWait, ssl);
+                publishWait == null ? Duration.ZERO : publishWait, ssl, delayedType);
     }
 }

@@ -23,7 +23,8 @@ final class PyAmqpFrameFilter extends InputStream {
     private boolean passThrough;
 
     PyAmqpFrameFilter(InputStream in) {
-        this.in = in;
+        // buffered below the filter: a frame is read with one socket read, not two per frame
+        this.in = new java.io.BufferedInputStream(in, 64 * 1024);
     }
 
     /** A socket factory whose sockets filter their input. Plain TCP only. */

@@ -38,8 +38,10 @@ public final class AmqpThroughput {
                                 .correlationId(id).deliveryMode(2).priority(0).build(), body);
                 fs.add(broker.publish("", "bench", m));
             }
+            double written = n / ((System.nanoTime() - t0) / 1e9);
             CompletableFuture.allOf(fs.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
             double pub = n / ((System.nanoTime() - t0) / 1e9);
+            System.out.printf("written %.0f/s, confirmed %.0f/s%n", written, pub);
             CountDownLatch done = new CountDownLatch(n);
             long t1 = System.nanoTime();
             Consumer[] c = new Consumer[1];

@@ -1,0 +1,9 @@
+package org.celeriac.interop;
+
+/** {@link AmqpPythonClientToJavaWorkerCases} with results through the shared Redis (database 8). */
+class AmqpPythonClientToJavaWorkerRedisTest extends AmqpPythonClientToJavaWorkerCases {
+    @Override
+    String backend() {
+        return AmqpInterop.redisBackend();
+    }
+}

@@ -1,0 +1,9 @@
+package org.celeriac.interop;
+
+/** {@link AmqpPythonClientToJavaWorkerCases} with results through {@code rpc://}. */
+class AmqpPythonClientToJavaWorkerRpcTest extends AmqpPythonClientToJavaWorkerCases {
+    @Override
+    String backend() {
+        return "rpc://";
+    }
+}
