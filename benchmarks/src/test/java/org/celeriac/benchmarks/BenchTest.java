@@ -1,0 +1,50 @@
+package org.celeriac.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.util.List;
+import org.celeriac.core.registry.TaskRegistry;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class BenchTest {
+
+    @Test
+    void benchTasksAreRegisteredByTheAnnotationProcessor() {
+        TaskRegistry registry = TaskRegistry.load(BenchTasks.class.getClassLoader(), BenchTasks.class);
+        assertThat(registry.names()).containsExactlyInAnyOrder("bench.noop", "bench.add");
+        assertThat(registry.get("bench.noop").orElseThrow().options().ignoreResult()).isTrue();
+    }
+
+    @Test
+    void noopRunsAreCounted() {
+        long before = DrainRecorder.count();
+        BenchTasks.noop();
+        BenchTasks.noop();
+        assertThat(DrainRecorder.count()).isEqualTo(before + 2);
+    }
+
+    @Test
+    void theWorkerStartsAsTheLauncherStartsIt() {
+        List<String> cmd = WorkerProcess.command("a.jar:b.jar", List.of("-A", "X", "-Q", "q"));
+        assertThat(cmd.get(0)).endsWith("/bin/java");
+        assertThat(cmd.subList(cmd.indexOf("-cp"), cmd.size()))
+                .containsExactly("-cp", "a.jar:b.jar", "org.celeriac.cli.Main", "worker", "-A", "X", "-Q", "q");
+    }
+
+    @Test
+    void rssIsReadFromProc() throws IOException {
+        assertThat(WorkerProcess.rssBytes(ProcessHandle.current().pid())).isGreaterThan(1024 * 1024);
+        assertThat(WorkerProcess.cpuSeconds(ProcessHandle.current().pid())).isGreaterThan(0);
+    }
+
+    @Test
+    void memoryBrokerIsRejectedWithAPointerToJmh() {
+        var err = new java.io.StringWriter();
+        CommandLine cl = Bench.commandLine().setErr(new java.io.PrintWriter(err));
+        int code = cl.execute("--broker", "memory://", "--scenario", "drain");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("WorkerDispatchBenchmark");
+    }
+}
