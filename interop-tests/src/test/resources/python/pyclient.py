@@ -153,9 +153,25 @@ def batch(start, count):
             out(case="batch", id=r.id, x=i, result=None, state=r.state, error=repr(e))
 
 
+def limits():
+    """Time limits sent by Python (the timelimit header) and enforced by the worker."""
+    from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+    for case, opts in (("soft", {"soft_time_limit": 0.5}), ("hard", {"time_limit": 0.5})):
+        started = time.monotonic()
+        r = app.send_task("tasks.sleep", args=[5], queue=QUEUE, **opts)
+        try:
+            out(case=case, ok=True, result=r.get(timeout=TIMEOUT))
+        except Exception as e:
+            out(case=case, ok=False, exc_type=type(e).__name__, exc_module=type(e).__module__,
+                is_soft=isinstance(e, SoftTimeLimitExceeded), is_hard=isinstance(e, TimeLimitExceeded),
+                args=list(getattr(e, "args", ())), state=r.state, elapsed=time.monotonic() - started)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "edge":
         edge()
+    elif sys.argv[1] == "limits":
+        limits()
     elif sys.argv[1] == "batch":
         batch(int(sys.argv[2]), int(sys.argv[3]))
     else:

@@ -59,4 +59,22 @@ public @interface Task {
 
     /** Celery {@code track_started}: true stores STARTED; false uses {@code task_track_started}. */
     boolean trackStarted() default false;
+
+    /**
+     * Celery {@code autoretry_for}: exception class names (fully qualified or simple; {@code "Exception"} for
+     * all) for which the task is retried automatically, up to {@code maxRetries}. Empty: none.
+     */
+    String[] autoretryFor() default {};
+
+    /**
+     * Celery {@code retry_backoff} for automatic retries: {@code "true"} (1 s, doubled at each retry), a
+     * number of seconds as the first countdown, or empty/{@code "false"} for {@code defaultRetryDelay}.
+     */
+    String retryBackoff() default "";
+
+    /** Celery {@code retry_backoff_max}: the largest back-off countdown; empty means 600 s. */
+    String retryBackoffMax() default "";
+
+    /** Celery {@code retry_jitter}: randomize back-off countdowns in {@code [0, countdown]}. */
+    boolean retryJitter() default true;
 }

@@ -91,4 +91,17 @@ public interface TaskContext {
      * {@link TaskInstanceFactory}. Thread-safe.
      */
     <T> T taskInstance(Class<T> type);
+
+    /**
+     * Throws when this execution was cancelled: its soft time limit passed or it was revoked with
+     * {@code terminate=True}. Long computations that never block should call it now and then; blocking calls see
+     * the same cancellation as an interruption. The default checks the thread's interrupt flag.
+     *
+     * @throws SoftTimeLimitExceededException when cancelled
+     */
+    default void checkCancelled() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new SoftTimeLimitExceededException("SoftTimeLimitExceeded()");
+        }
+    }
 }

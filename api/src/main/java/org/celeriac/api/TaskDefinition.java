@@ -43,4 +43,12 @@ public interface TaskDefinition {
     default Class<?> declaringClass() {
         return getClass();
     }
+
+    /**
+     * The task's automatic retry options ({@code autoretry_for}, {@code retry_backoff}, …). Generated
+     * definitions return what {@link Task @Task} declares; the default is {@link RetryPolicy#NONE}.
+     */
+    default RetryPolicy retryPolicy() {
+        return RetryPolicy.NONE;
+    }
 }

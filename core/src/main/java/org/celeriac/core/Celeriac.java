@@ -70,6 +70,7 @@ public final class Celeriac implements Client {
     private final String compression;
     private final Set<String> declared = ConcurrentHashMap.newKeySet();
     private final EagerExecutor eager;
+    private final org.celeriac.core.routing.TaskRoutes routes;
     private volatile boolean closed;
 
     private Celeriac(Builder b, Components components, Settings settings) {
@@ -78,11 +79,14 @@ public final class Celeriac implements Client {
         this.origin = NodeNames.clientOrigin();
         this.taskSerializer = components.serializer(settings.string("task_serializer", "json"));
         this.protocol = new TaskProtocol(components::serializerOrNull, components.acceptedContentTypes(settings));
-        this.registry = b.registry != null ? b.registry : TaskRegistry.load(b.classLoader, null);
+        this.registry = org.celeriac.core.registry.TaskAnnotations.parse(settings.raw("task_annotations").orElse(null))
+                .apply(b.registry != null ? b.registry : TaskRegistry.load(b.classLoader, null));
         this.instances = b.instances != null ? b.instances : new DefaultTaskInstanceFactory();
         this.taskListeners = new CopyOnWriteArrayList<>(b.taskListeners);
         this.workerListeners = new CopyOnWriteArrayList<>(b.workerListeners);
         this.defaultQueue = settings.string("task_default_queue", "celery");
+        this.routes = new org.celeriac.core.routing.TaskRoutes(settings.raw("task_routes").orElse(null), b.routers,
+                defaultQueue, knownQueues(settings), b.classLoader);
         this.createMissingQueues = settings.bool("task_create_missing_queues", true);
         this.alwaysEager = settings.bool("task_always_eager", false);
         this.pollInterval = Optional.ofNullable(settings.duration("result_poll_interval", Duration.ofMillis(100)))
@@ -184,6 +188,26 @@ public final class Celeriac implements Client {
         return components;
     }
 
+    /** The routers of {@code task_routes} and the default queue. */
+    public org.celeriac.core.routing.TaskRoutes routes() {
+        return routes;
+    }
+
+    private static Set<String> knownQueues(Settings settings) {
+        Set<String> out = new java.util.HashSet<>();
+        Object q = settings.raw("task_queues").orElse(null);
+        if (q instanceof Map<?, ?> m) {
+            m.keySet().forEach(k -> out.add(String.valueOf(k)));
+        } else if (q instanceof List<?> l) {
+            for (Object o : l) {
+                out.add(o instanceof Map<?, ?> m && m.get("name") != null ? String.valueOf(m.get("name")) : String.valueOf(o));
+            }
+        } else if (q != null) {
+            out.addAll(settings.list("task_queues"));
+        }
+        return out;
+    }
+
     /** The default queue ({@code task_default_queue}). */
     public String defaultQueue() {
         return defaultQueue;
@@ -255,14 +279,17 @@ public final class Celeriac implements Client {
         boolean ignoreResult = o.ignoreResult() != null ? o.ignoreResult()
                 : to.ignoreResult() != null ? to.ignoreResult() : settings.bool("task_ignore_result", false);
         Map<String, Object> extra = o.headers();
+        org.celeriac.core.routing.Route route = routes.resolve(name, a, k, o.queue(), o.exchange(), o.routingKey(),
+                to.queue());
+        String queue = route.queue();
+        String exchange = route.exchange() != null ? route.exchange() : "";
+        String routingKey = route.routingKey() != null ? route.routingKey() : queue;
         OutgoingTask t = new OutgoingTask(id, name, a, k, eta, o.expires(), 0,
                 o.timeLimit() != null ? o.timeLimit() : to.timeLimit(),
                 o.softTimeLimit() != null ? o.softTimeLimit() : to.softTimeLimit(),
-                id, null, null, null, o.shadow(), origin, ignoreResult, null, o.priority(), extra,
+                id, null, null, null, o.shadow(), origin, ignoreResult, null,
+                o.priority() != null ? o.priority() : route.priority(), extra,
                 null, null, null, null);
-        String queue = o.queue() != null ? o.queue() : to.queue() != null ? to.queue() : defaultQueue;
-        String exchange = o.exchange() != null ? o.exchange() : "";
-        String routingKey = o.routingKey() != null ? o.routingKey() : queue;
         Serializer s = o.serializer() != null ? components.serializer(o.serializer())
                 : to.serializer() != null ? components.serializer(to.serializer()) : taskSerializer;
         CompletableFuture<Void> published = publish(t, s, exchange, routingKey, queue);
@@ -279,7 +306,8 @@ public final class Celeriac implements Client {
                                            String queue) {
         if (queue != null && createMissingQueues && declared.add(queue)) {
             try {
-                broker.declareQueue(QueueSpec.of(queue));
+                broker.declareQueue(exchange == null || exchange.isEmpty() ? QueueSpec.of(queue)
+                        : new QueueSpec(queue, exchange, routingKey == null ? queue : routingKey, true, null, Map.of()));
             } catch (RuntimeException e) {
                 declared.remove(queue);
                 throw e;
@@ -331,6 +359,7 @@ public final class Celeriac implements Client {
         private ClassLoader classLoader = Thread.currentThread().getContextClassLoader();
         private final List<TaskListener> taskListeners = new ArrayList<>();
         private final List<WorkerListener> workerListeners = new ArrayList<>();
+        private final List<org.celeriac.core.routing.Router> routers = new ArrayList<>();
 
         private Builder() {
         }
@@ -380,6 +409,12 @@ public final class Celeriac implements Client {
         /** Replaces the default instance factory (no-argument constructors) for instance task methods. */
         public Builder taskInstanceFactory(TaskInstanceFactory f) {
             this.instances = f;
+            return this;
+        }
+
+        /** Adds a router, asked after those of {@code task_routes} (Celery's router functions). */
+        public Builder router(org.celeriac.core.routing.Router r) {
+            routers.add(java.util.Objects.requireNonNull(r, "router"));
             return this;
         }
 

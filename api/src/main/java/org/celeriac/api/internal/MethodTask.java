@@ -30,6 +30,7 @@ public abstract class MethodTask implements TaskDefinition {
     private final List<String> parameterNames;
     private final boolean takesContext;
     private final ArgumentBinder binder;
+    private final org.celeriac.api.RetryPolicy retryPolicy;
 
     /**
      * @param name the task name ({@code "tasks.add"})
@@ -66,6 +67,13 @@ public abstract class MethodTask implements TaskDefinition {
             throw new IllegalStateException("task " + name + ": the first parameter of " + method
                     + " is not a TaskContext");
         }
+        org.celeriac.api.Task annotation = method.getAnnotation(org.celeriac.api.Task.class);
+        try {
+            this.retryPolicy = annotation == null ? org.celeriac.api.RetryPolicy.NONE
+                    : org.celeriac.api.RetryPolicy.of(annotation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("task " + name + " (" + method + "): " + e.getMessage(), e);
+        }
         this.parameterNames = List.of(parameterNames);
         try {
             this.binder = ArgumentBinder.forMethod(method, parameterNames, defaultValues, takesContext);
@@ -82,6 +90,12 @@ public abstract class MethodTask implements TaskDefinition {
     @Override
     public final TaskOptions options() {
         return options;
+    }
+
+    /** The automatic retry options the method's {@code @Task} declares. */
+    @Override
+    public final org.celeriac.api.RetryPolicy retryPolicy() {
+        return retryPolicy;
     }
 
     /** The class holding the {@code @Task} method; instance methods run on an instance of it. */

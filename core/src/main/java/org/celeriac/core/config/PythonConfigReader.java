@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * {@code NAME = <literal>} where the literal is a {@code str} (quotes of any kind, adjacent strings
  * concatenated), {@code int}, {@code float}, {@code True}/{@code False}/{@code None}, a list, tuple or
  * set (all read as {@link List}), a dict (read as {@link Map} with string keys), or
- * {@code timedelta(...)} (read as seconds, a {@link Double}); JSON's {@code true}/{@code false}/{@code null}
+ * {@code timedelta(...)} (read as seconds, a {@link Double}), or {@code re.compile('...')} (read as the
+ * text {@code re:...}, the form {@code task_routes} keys take for regular expressions); JSON's {@code true}/{@code false}/{@code null}
  * are accepted too, so the same parser reads list/dict values given as text in the environment or
  * system properties. Integers are {@link Long} (or {@link BigInteger} when larger). Imports, comments, compound statements
  * and anything else are ignored with a DEBUG log; an assignment whose value is not such a literal is
@@ -321,6 +322,8 @@ final class PythonConfigReader {
                     case "timedelta":
                     case "datetime.timedelta":
                         return timedelta();
+                    case "re.compile":
+                        return regex();
                     default:
                         throw new NotLiteralException("'" + abbreviate(word + s.substring(pos))
                                 + "' is an expression, not a literal");
@@ -375,6 +378,21 @@ final class PythonConfigReader {
             }
             items.addAll(items('}'));
             return Collections.unmodifiableList(items.stream().distinct().toList());
+        }
+
+        /** {@code re.compile('...')} becomes the text {@code re:...} (how task_routes writes regex keys). */
+        private Object regex() throws NotLiteralException {
+            expect('(');
+            skipSpace();
+            Object pattern = value();
+            if (!(pattern instanceof String p)) {
+                throw new NotLiteralException("re.compile(...) needs a string pattern");
+            }
+            if (peek(',')) {
+                throw new NotLiteralException("re.compile(...) flags are not read; use inline flags such as (?i)");
+            }
+            expect(')');
+            return "re:" + p;
         }
 
         private Object timedelta() throws NotLiteralException {

@@ -28,6 +28,12 @@ public final class Exceptions {
         if (t instanceof TaskArgumentException) {
             return new ExceptionInfo("TypeError", List.of(String.valueOf(t.getMessage())), "builtins");
         }
+        if (t instanceof org.celeriac.api.SoftTimeLimitExceededException) {
+            return new ExceptionInfo("SoftTimeLimitExceeded", List.of(), "celery.exceptions");
+        }
+        if (t instanceof org.celeriac.api.TimeLimitExceededException e) {
+            return new ExceptionInfo("TimeLimitExceeded", List.of(e.seconds()), "celery.exceptions");
+        }
         if (t instanceof MaxRetriesExceededException) {
             return new ExceptionInfo("MaxRetriesExceededError", List.of(String.valueOf(t.getMessage())), "celery.exceptions");
         }

@@ -95,6 +95,13 @@ public final class TaskRegistry {
         return new TaskRegistry(m);
     }
 
+    /** This registry with every definition replaced by {@code f}'s result (same names). */
+    public TaskRegistry map(java.util.function.UnaryOperator<TaskDefinition> f) {
+        Map<String, TaskDefinition> m = new LinkedHashMap<>();
+        tasks.forEach((k, v) -> m.put(k, f.apply(v)));
+        return new TaskRegistry(m);
+    }
+
     /** The task named {@code name}; empty when not registered. */
     public Optional<TaskDefinition> get(String name) {
         return Optional.ofNullable(tasks.get(name));

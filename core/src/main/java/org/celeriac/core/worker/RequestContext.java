@@ -22,10 +22,13 @@ final class RequestContext implements TaskContext {
     private final Duration defaultRetryDelay;
     private final TaskInstanceFactory instances;
     private final BiConsumer<String, Map<String, Object>> stateUpdater;
+    private final java.util.function.BooleanSupplier cancelled;
 
     RequestContext(TaskMessage msg, String hostname, String queue, boolean eager, int maxRetries,
                    Duration defaultRetryDelay, TaskInstanceFactory instances,
-                   BiConsumer<String, Map<String, Object>> stateUpdater) {
+                   BiConsumer<String, Map<String, Object>> stateUpdater,
+                   java.util.function.BooleanSupplier cancelled) {
+        this.cancelled = cancelled;
         this.msg = msg;
         this.hostname = hostname;
         this.queue = queue;
@@ -123,6 +126,14 @@ final class RequestContext implements TaskContext {
         }
         Duration delay = countdown == null ? defaultRetryDelay : countdown;
         return new RetryException(delay == null ? Durations.ofSeconds(180) : delay, cause);
+    }
+
+    @Override
+    public void checkCancelled() {
+        if (cancelled.getAsBoolean()) {
+            Thread.interrupted(); // the exception replaces the interruption
+            throw new org.celeriac.api.SoftTimeLimitExceededException("SoftTimeLimitExceeded()");
+        }
     }
 
     @Override

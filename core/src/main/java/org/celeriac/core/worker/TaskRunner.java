@@ -3,7 +3,10 @@ package org.celeriac.core.worker;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 import org.celeriac.api.RetryException;
+import org.celeriac.api.RetryPolicy;
+import org.celeriac.api.SoftTimeLimitExceededException;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskListener;
 import org.celeriac.api.TaskOptions;
@@ -37,8 +40,18 @@ final class TaskRunner {
 
     Outcome run(TaskDefinition def, TaskMessage msg, String hostname, String queue, boolean eager,
                 BiConsumer<String, Map<String, Object>> stateUpdater) {
+        return run(def, msg, hostname, queue, eager, stateUpdater, () -> false);
+    }
+
+    /**
+     * Runs the task; {@code cancelled} tells whether the worker cancelled this execution (soft time limit,
+     * terminate), so that an interruption the task did not handle becomes {@link SoftTimeLimitExceededException}.
+     * An exception matching the task's {@code autoretry_for} becomes a retry (Celery's autoretry).
+     */
+    Outcome run(TaskDefinition def, TaskMessage msg, String hostname, String queue, boolean eager,
+                BiConsumer<String, Map<String, Object>> stateUpdater, BooleanSupplier cancelled) {
         RequestContext ctx = new RequestContext(msg, hostname, queue, eager, maxRetries(def.options()),
-                defaultRetryDelay(def.options()), app.instances(), stateUpdater);
+                defaultRetryDelay(def.options()), app.instances(), stateUpdater, cancelled);
         for (TaskListener l : app.taskListeners()) {
             safe(() -> l.taskPrerun(msg.id(), msg.task(), msg.args(), msg.kwargs()));
         }
@@ -57,9 +70,25 @@ final class TaskRunner {
             for (TaskListener l : app.taskListeners()) {
                 safe(() -> l.taskRetry(msg.id(), msg.task(), reason));
             }
-        } catch (Throwable t) {
+        } catch (Throwable thrown) {
+            Throwable t = cancelled.getAsBoolean() && (isInterruption(thrown) || Thread.currentThread().isInterrupted())
+                    ? new SoftTimeLimitExceededException("SoftTimeLimitExceeded()", thrown) : thrown;
             if (t instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
+            }
+            RetryPolicy policy = def.retryPolicy();
+            if (!(t instanceof Error) && policy.matches(t)) {
+                RuntimeException r = ctx.retry(t, policy.backoff(msg.retries(), java.util.concurrent.ThreadLocalRandom.current()),
+                        null);
+                if (r instanceof RetryException retry) {
+                    Outcome o = new Outcome(null, t, Exceptions.info(t), Exceptions.traceback(t), retry,
+                            System.nanoTime() - start);
+                    for (TaskListener l : app.taskListeners()) {
+                        safe(() -> l.taskRetry(msg.id(), msg.task(), t));
+                    }
+                    return postrun(msg, o);
+                }
+                LOG.debug("Task {}[{}]: max_retries reached, {} is final", msg.displayName(), msg.id(), t.toString());
             }
             if (t instanceof Error e && !(t instanceof StackOverflowError) && !(t instanceof AssertionError)
                     && !(t instanceof OutOfMemoryError)) {
@@ -71,12 +100,30 @@ final class TaskRunner {
                 safe(() -> l.taskFailure(msg.id(), msg.task(), t, tb));
             }
         }
-        Outcome done = outcome;
+        return postrun(msg, outcome);
+    }
+
+    private Outcome postrun(TaskMessage msg, Outcome done) {
         TaskState state = done.retry() != null ? TaskState.RETRY : done.succeeded() ? TaskState.SUCCESS : TaskState.FAILURE;
         for (TaskListener l : app.taskListeners()) {
             safe(() -> l.taskPostrun(msg.id(), msg.task(), done.value(), state));
         }
         return done;
+    }
+
+    /** An interruption surfacing from a blocking call, possibly wrapped. */
+    static boolean isInterruption(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof InterruptedException || c instanceof java.io.InterruptedIOException
+                    || c instanceof java.nio.channels.ClosedByInterruptException
+                    || c instanceof SoftTimeLimitExceededException) {
+                return true;
+            }
+            if (c.getCause() == c) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static Throwable reasonFor(RetryException r) {

@@ -156,6 +156,19 @@ public final class Worker implements AutoCloseable {
         volatile boolean acknowledged;
         volatile Thread thread;
         volatile boolean terminated;
+        /** Set when the soft time limit passed (the thread was interrupted). */
+        volatile boolean softTimedOut;
+        /** 0 running or waiting, 1 finished by its thread, 2 abandoned at its hard time limit. */
+        final AtomicInteger outcome = new AtomicInteger();
+
+        /** Acknowledges once: true for the caller that should settle the delivery. */
+        synchronized boolean markAcknowledged() {
+            if (acknowledged) {
+                return false;
+            }
+            acknowledged = true;
+            return true;
+        }
 
         Request(Slot slot, Delivery delivery, TaskMessage msg, TaskDefinition def) {
             this.slot = slot;
@@ -219,6 +232,11 @@ public final class Worker implements AutoCloseable {
     private volatile long startedNanos;
     private volatile ControlServer control;
     private volatile ScheduledExecutorService scheduler;
+    private final Map<String, RateBucket> buckets = new ConcurrentHashMap<>();
+    private final AtomicInteger leakedThreads = new AtomicInteger();
+    private final AtomicLong leakedThreadsTotal = new AtomicLong();
+    private final Duration defaultTimeLimit;
+    private final Duration defaultSoftTimeLimit;
 
     /**
      * @throws IllegalArgumentException when an option is invalid
@@ -248,6 +266,8 @@ public final class Worker implements AutoCloseable {
         this.resultExtended = s.bool("result_extended", false);
         this.maxHeldEta = s.integer("worker_max_held_eta", 100_000);
         this.taskEvents = s.bool("worker_send_task_events", false);
+        this.defaultTimeLimit = s.duration("task_time_limit", null);
+        this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
     }
 
     /** The expanded node name, e.g. {@code celery@host}. */
@@ -412,7 +432,149 @@ public final class Worker implements AutoCloseable {
     /** Celery's {@code task_reserved}: known to inspect as reserved, queued for the pool. */
     private void reserve(Request req) {
         requests.put(req.msg.id(), req);
-        ready.add(req);
+        RateBucket b = bucketFor(req.def);
+        if (b == null) {
+            ready.add(req);
+            return;
+        }
+        synchronized (b) {
+            if (b.waiting.isEmpty() && b.tryTake()) {
+                ready.add(req);
+                return;
+            }
+            b.waiting.add(req);
+            scheduleDrain(b);
+        }
+    }
+
+    /**
+     * The token bucket of a task type (kombu's {@code TokenBucket(rate, capacity=1)}, one per task name per worker
+     * as Celery's {@code task_buckets}) and the requests waiting for a token, in arrival order. Guarded by itself.
+     */
+    static final class RateBucket {
+        final String limit;
+        final double perSecond;
+        final java.util.ArrayDeque<Request> waiting = new java.util.ArrayDeque<>();
+        double tokens = 1;
+        long lastNanos = System.nanoTime();
+        ScheduledFuture<?> drain;
+
+        RateBucket(String limit, double perSecond) {
+            this.limit = limit;
+            this.perSecond = perSecond;
+        }
+
+        private void refill() {
+            long now = System.nanoTime();
+            tokens = Math.min(1, tokens + (now - lastNanos) / 1e9 * perSecond);
+            lastNanos = now;
+        }
+
+        boolean tryTake() {
+            refill();
+            if (tokens >= 1) {
+                tokens -= 1;
+                return true;
+            }
+            return false;
+        }
+
+        long nanosUntilToken() {
+            refill();
+            return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / perSecond * 1e9);
+        }
+    }
+
+    /** The bucket for the task's rate limit in force, created or replaced when the limit changed; null: none. */
+    private RateBucket bucketFor(TaskDefinition def) {
+        String limit = rateLimit(def);
+        org.celeriac.api.RateLimit parsed;
+        try {
+            parsed = org.celeriac.api.RateLimit.parse(limit);
+        } catch (IllegalArgumentException e) {
+            LOG.error("Task {}: ignoring its rate limit: {}", def.name(), e.getMessage());
+            parsed = org.celeriac.api.RateLimit.NONE;
+        }
+        if (parsed.unlimited()) {
+            RateBucket old = buckets.remove(def.name());
+            if (old != null) {
+                flush(old);
+            }
+            return null;
+        }
+        double perSecond = parsed.perSecond();
+        RateBucket[] replaced = new RateBucket[1];
+        RateBucket b = buckets.compute(def.name(), (k, cur) -> {
+            if (cur != null && cur.limit.equals(limit)) {
+                return cur;
+            }
+            replaced[0] = cur;
+            return new RateBucket(limit, perSecond);
+        });
+        if (replaced[0] != null) {
+            flush(replaced[0]);
+        }
+        return b;
+    }
+
+    /** Sends the requests waiting in a bucket that is no longer used through the current one. */
+    private void flush(RateBucket old) {
+        List<Request> moved;
+        synchronized (old) {
+            if (old.drain != null) {
+                old.drain.cancel(false);
+                old.drain = null;
+            }
+            moved = new ArrayList<>(old.waiting);
+            old.waiting.clear();
+        }
+        moved.forEach(this::reserve);
+    }
+
+    private void scheduleDrain(RateBucket b) { // holds b
+        if (b.drain == null && scheduler != null && !scheduler.isShutdown()) {
+            b.drain = scheduler.schedule(() -> drain(b), Math.max(1_000_000L, b.nanosUntilToken()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void drain(RateBucket b) {
+        synchronized (b) {
+            b.drain = null;
+            while (!b.waiting.isEmpty() && b.tryTake()) {
+                ready.add(b.waiting.poll());
+            }
+            if (!b.waiting.isEmpty()) {
+                scheduleDrain(b);
+            }
+        }
+    }
+
+    /** Removes and returns the requests waiting for a rate-limit token that match. */
+    private List<Request> removeWaiting(java.util.function.Predicate<Request> which) {
+        List<Request> out = new ArrayList<>();
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                b.waiting.removeIf(r -> {
+                    if (which.test(r)) {
+                        out.add(r);
+                        return true;
+                    }
+                    return false;
+                });
+            }
+        }
+        return out;
+    }
+
+    /** Requests held by rate limits now. */
+    int rateLimitedCount() {
+        int n = 0;
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                n += b.waiting.size();
+            }
+        }
+        return n;
     }
 
     private void forget(Request req) {
@@ -426,8 +588,7 @@ public final class Worker implements AutoCloseable {
         forget(req);
         store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null, List.of(),
                 Instant.now(), msg.group(), msg.parentId(), extended(req)));
-        if (!req.acknowledged) {
-            req.acknowledged = true;
+        if (req.markAcknowledged()) {
             settle(req.slot, req.delivery, null);
         }
     }
@@ -508,13 +669,110 @@ public final class Worker implements AutoCloseable {
                 synchronized (req) {
                     req.thread = null;
                 }
-                forget(req);
-                req.slot.running.decrementAndGet();
-                active.decrementAndGet();
-                processed.incrementAndGet();
-                Thread.interrupted(); // a cold-shutdown or terminate interrupt must not leak into the next task
+                Thread.interrupted(); // a cold-shutdown, terminate or time-limit interrupt must not leak into the next task
+            }
+            if (!req.outcome.compareAndSet(0, 1) && req.outcome.get() == 2) {
+                // abandoned at its hard time limit: a replacement thread took this one's place
+                leakedThreads.decrementAndGet();
+                LOG.warn("Task {}[{}] returned after its hard time limit; its result is discarded and its leaked thread "
+                        + "{} ends", req.msg().displayName(), req.msg().id(), Thread.currentThread().getName());
+                return;
+            }
+            finished(req);
+        }
+    }
+
+    /** Accounting once a request is done (by its thread, or at its hard time limit). */
+    private void finished(Request req) {
+        forget(req);
+        req.slot.running.decrementAndGet();
+        active.decrementAndGet();
+        processed.incrementAndGet();
+    }
+
+    /**
+     * The time limits of a request, seconds, {@code [soft, hard]} (null = none): the message's {@code timelimit}
+     * header, else the limits set by the {@code time_limit} control command, else the task's options (with
+     * {@code task_annotations}), else {@code task_soft_time_limit}/{@code task_time_limit} — Celery's order.
+     */
+    Double[] effectiveTimeLimits(Request req) {
+        TaskMessage msg = req.msg();
+        TaskOptions o = req.def().options();
+        List<Double> control = timeLimits.get(msg.task());
+        Double soft = seconds(msg.softTimeLimit());
+        Double hard = seconds(msg.timeLimit());
+        if (soft == null) {
+            soft = control != null && control.get(0) != null ? control.get(0)
+                    : seconds(o.softTimeLimit() != null ? o.softTimeLimit() : defaultSoftTimeLimit);
+        }
+        if (hard == null) {
+            hard = control != null && control.get(1) != null ? control.get(1)
+                    : seconds(o.timeLimit() != null ? o.timeLimit() : defaultTimeLimit);
+        }
+        return new Double[] {soft, hard};
+    }
+
+    private static Double seconds(Duration d) {
+        return d == null || d.isZero() || d.isNegative() ? null : d.toNanos() / 1e9;
+    }
+
+    private static String secs(double s) {
+        return org.celeriac.spi.serializer.PythonFloats.repr(s);
+    }
+
+    /** Celery's {@code on_soft_timeout}: interrupts the task, which then sees {@code SoftTimeLimitExceeded}. */
+    private void softTimeout(Request req, double soft) {
+        synchronized (req) {
+            if (req.thread != null && req.outcome.get() == 0) {
+                LOG.warn("Soft time limit ({}s) exceeded for {}[{}]", secs(soft), req.msg().displayName(), req.msg().id());
+                req.softTimedOut = true;
+                req.thread.interrupt();
             }
         }
+    }
+
+    /**
+     * Celery's {@code on_hard_timeout}: stores FAILURE with {@code TimeLimitExceeded} at once, acknowledges, and
+     * since a JVM thread cannot be killed, interrupts the thread, abandons it (counted as leaked until it returns)
+     * and starts a replacement.
+     */
+    private void hardTimeout(Request req, double hard) {
+        if (!req.outcome.compareAndSet(0, 2)) {
+            return; // finished meanwhile
+        }
+        TaskMessage msg = req.msg();
+        Thread t;
+        synchronized (req) {
+            t = req.thread;
+        }
+        leakedThreads.incrementAndGet();
+        leakedThreadsTotal.incrementAndGet();
+        if (t != null) {
+            threads.remove(t);
+            t.interrupt();
+        }
+        LOG.error("Hard time limit ({}s) exceeded for {}[{}]; its thread {} is abandoned and replaced ({} leaked now)",
+                secs(hard), msg.displayName(), msg.id(), t == null ? "?" : t.getName(), leakedThreads.get());
+        org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
+        store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
+                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
+        if (req.markAcknowledged()) {
+            settle(req.slot, req.delivery(), null);
+        }
+        finished(req);
+        if (phase.get() == Phase.RUNNING) {
+            startPoolThread();
+        }
+    }
+
+    /** Threads abandoned at a hard time limit that are still running. */
+    int leakedThreads() {
+        return leakedThreads.get();
+    }
+
+    /** Threads abandoned at a hard time limit since start. */
+    long leakedThreadsTotal() {
+        return leakedThreadsTotal.get();
     }
 
     private void execute(Request req) {
@@ -527,10 +785,11 @@ public final class Worker implements AutoCloseable {
         boolean acksLate = opts.acksLate() != null ? opts.acksLate() : globalAcksLate;
         req.timeStart = System.currentTimeMillis() / 1000d;
         totals.computeIfAbsent(msg.task(), k -> new AtomicLong()).incrementAndGet();
-        if (!acksLate) {
-            req.acknowledged = true;
+        if (!acksLate && req.markAcknowledged()) {
             settle(req.slot, req.delivery(), null);
         }
+        ScheduledFuture<?> softTimer = null;
+        ScheduledFuture<?> hardTimer = null;
         try {
             if (msg.expires() != null && Instant.now().isAfter(msg.expires())) {
                 LOG.info("Discarding revoked task: {}[{}] (expired)", msg.displayName(), msg.id());
@@ -548,9 +807,28 @@ public final class Worker implements AutoCloseable {
                 store(info(msg), new TaskMeta(msg.id(), TaskState.STARTED, started, null, List.of(), null, msg.group(),
                         msg.parentId(), extended(req)));
             }
+            Double[] limits = effectiveTimeLimits(req);
+            if (limits[0] != null) {
+                double soft = limits[0];
+                softTimer = scheduler.schedule(() -> softTimeout(req, soft), Math.round(soft * 1e6), TimeUnit.MICROSECONDS);
+            }
+            if (limits[1] != null) {
+                double hard = limits[1];
+                hardTimer = scheduler.schedule(() -> hardTimeout(req, hard), Math.round(hard * 1e6), TimeUnit.MICROSECONDS);
+            }
             Outcome out = runner.run(req.def(), msg, nodeName, req.delivery().queue(), false,
                     (state, meta) -> store(info(msg), new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
-                            TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req))));
+                            TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req))),
+                    () -> req.softTimedOut || req.terminated);
+            if (softTimer != null) {
+                softTimer.cancel(false);
+            }
+            if (hardTimer != null) {
+                hardTimer.cancel(false);
+            }
+            if (!req.outcome.compareAndSet(0, 1)) {
+                return; // abandoned at its hard time limit: FAILURE is stored already
+            }
             double secs = out.runtimeNanos() / 1e9;
             if (req.terminated) {
                 LOG.info("Task {}[{}] terminated after {}s (revoked with terminate=True)", msg.displayName(), msg.id(),
@@ -578,8 +856,13 @@ public final class Worker implements AutoCloseable {
                         Exceptions.shortRepr(out.info()), out.traceback());
             }
         } finally {
-            if (acksLate) {
-                req.acknowledged = true;
+            if (softTimer != null) {
+                softTimer.cancel(false);
+            }
+            if (hardTimer != null) {
+                hardTimer.cancel(false);
+            }
+            if (acksLate && req.outcome.get() != 2 && req.markAcknowledged()) {
                 settle(req.slot, req.delivery(), null);
             }
         }
@@ -626,9 +909,11 @@ public final class Worker implements AutoCloseable {
             try {
                 OutgoingTask t = Signatures.toOutgoing(sig, value, true, msg.id(), msg.rootId(), app.origin(),
                         isChainStep ? remaining : null);
-                String q = Signatures.queue(sig);
-                String queue = q != null ? q : app.defaultQueue();
-                app.publish(t, null, "", queue, queue);
+                org.celeriac.core.routing.Route route = app.routes().resolve(t.name(), new ArrayList<>(t.args()),
+                        new LinkedHashMap<>(t.kwargs()), Signatures.queue(sig), null, null, null);
+                String queue = route.queue();
+                app.publish(t, null, route.exchange() == null ? "" : route.exchange(),
+                        route.routingKey() == null ? queue : route.routingKey(), queue);
                 children.add(Signatures.child(t.id()));
             } catch (RuntimeException e) {
                 LOG.error("Task {}[{}]: cannot send its callback {}: {}", msg.displayName(), msg.id(), sig.get("task"),
@@ -777,6 +1062,12 @@ public final class Worker implements AutoCloseable {
                 }
             }
         }
+        for (Request r : removeWaiting(r -> wanted.contains(r.msg.id()))) {
+            discardRevoked(r, terminate ? "terminated" : "revoked");
+            if (terminate) {
+                found.add(r.msg.id());
+            }
+        }
         for (Request r : List.copyOf(ready)) {
             if (r != POISON && wanted.contains(r.msg.id()) && ready.remove(r)) {
                 discardRevoked(r, terminate ? "terminated" : "revoked");
@@ -813,16 +1104,22 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Stores a task's new rate limit (null or empty: disabled). Only stored and reported by {@code registered}
-     * for now: enforcing rate limits in the worker is a later issue.
+     * Sets a task's rate limit at run time (Celery's {@code rate_limit} control command; null or empty: disabled).
+     * Requests waiting for a token go through the new limit at once.
      */
     void setRateLimit(String task, String limit) {
         rateLimits.put(task, limit == null ? "" : limit);
+        app.registry().get(task).ifPresent(def -> {
+            RateBucket current = buckets.get(task);
+            if (current != null) {
+                bucketFor(def); // replaces (or drops) the bucket and re-queues its waiting requests
+            }
+        });
     }
 
     /**
-     * Stores a task's new time limits (seconds, nullable). Only stored for now: the worker does not enforce time
-     * limits yet (a later issue).
+     * Sets a task's time limits at run time (seconds, nullable; Celery's {@code time_limit} control command); they
+     * apply to executions that start afterwards, unless a message's {@code timelimit} header sets its own.
      */
     void setTimeLimits(String task, Double soft, Double hard) {
         List<Double> l = new ArrayList<>();
@@ -881,6 +1178,7 @@ public final class Worker implements AutoCloseable {
                 forget(r);
             }
         }
+        removeWaiting(r -> r.slot == slot).forEach(this::forget);
         for (Request r : List.copyOf(held.keySet())) {
             if (r.slot == slot) {
                 ScheduledFuture<?> f = held.remove(r);
@@ -1008,6 +1306,14 @@ public final class Worker implements AutoCloseable {
         held.clear();
         List<Request> pending = new ArrayList<>();
         ready.drainTo(pending);
+        pending.addAll(removeWaiting(r -> true));
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                if (b.drain != null) {
+                    b.drain.cancel(false);
+                }
+            }
+        }
         pending.remove(POISON);
         pending.forEach(this::forget);
         if (!pending.isEmpty()) {

@@ -297,6 +297,9 @@ final class WorkerPanel {
         pool.put("max-tasks-per-child", null);
         pool.put("put-guarded-by-semaphore", false);
         pool.put("timeouts", List.of());
+        pool.put("leaked-threads", worker.leakedThreads());
+        pool.put("leaked-threads-total", worker.leakedThreadsTotal());
+        pool.put("rate-limited", worker.rateLimitedCount());
         pool.put("implementation", "celeriac:" + worker.pool().name().toLowerCase(java.util.Locale.ROOT));
         m.put("pool", pool);
         m.put("broker", brokerInfo());
@@ -496,7 +499,6 @@ final class WorkerPanel {
             LOG.error("Rate limit attempt for unknown task {}", task);
             return nok("unknown task");
         }
-        // Stored and shown by `registered`; enforcing rate limits in the worker is a later issue.
         worker.setRateLimit(task, text);
         if (text == null || text.isEmpty()) {
             LOG.info("Rate limits disabled for tasks of type {}", task);
@@ -516,7 +518,6 @@ final class WorkerPanel {
             LOG.error("Change time limit attempt for unknown task {}", task);
             return nok("unknown task");
         }
-        // Stored (and shown by `registered time_limit soft_time_limit`); enforcement is a later issue.
         worker.setTimeLimits(task, soft, hard);
         LOG.info("New time limits for tasks of type {}: soft={} hard={}", task, soft, hard);
         return ok("time limits set successfully");
