@@ -46,12 +46,15 @@ class RedisDurabilityFaultTest {
                 server.kill(); // SIGKILL: nothing is written after this
                 server.restart();
 
-                // the same broker reconnects by itself; both messages are back (the held one after the
-                // visibility timeout, through restore)
+                // the same broker reconnects by itself (once Redis has loaded its AOF); both messages are back
+                // (the held one after the visibility timeout, through restore)
+                org.awaitility.Awaitility.await("the restarted server answers with its data loaded")
+                        .atMost(java.time.Duration.ofSeconds(30)).ignoreExceptions()
+                        .until(() -> b.messageCount("jobs") >= 1);
                 LinkedBlockingQueue<Delivery> after = new LinkedBlockingQueue<>();
                 Consumer c = b.consume(List.of("jobs"), 10, after::add);
-                Delivery first = after.poll(15, TimeUnit.SECONDS);
-                Delivery second = after.poll(15, TimeUnit.SECONDS);
+                Delivery first = after.poll(30, TimeUnit.SECONDS);
+                Delivery second = after.poll(30, TimeUnit.SECONDS);
                 assertThat(first).isNotNull();
                 assertThat(second).isNotNull();
                 assertThat(List.of(RedisBrokerTest.id(first), RedisBrokerTest.id(second)))
