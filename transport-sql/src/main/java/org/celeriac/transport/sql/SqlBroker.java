@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Celeriac's SQL transport: messages are rows of {@code celeriac_message} (Celeriac's own tables, not
- * kombu's SQL transport), claimed with {@code SELECT … FOR UPDATE SKIP LOCKED} and leased for the
- * visibility timeout. One broker owns a connection pool, a background publish writer thread and one
- * polling thread per consumer. Created by {@link SqlBrokerProvider}.
+ * kombu's SQL transport), claimed with {@code SELECT … FOR UPDATE SKIP LOCKED} and held while the
+ * claiming consumer's heartbeat ({@code celeriac_heartbeat}, see {@link Heartbeats}) is renewed. One broker
+ * owns a connection pool, a background publish writer thread, a heartbeat thread and one polling thread
+ * per consumer. Created by {@link SqlBrokerProvider}.
  *
  * <p>Thread-safe: every method may be called from any thread. Which methods block is said on each.
  */
@@ -68,6 +69,7 @@ public final class SqlBroker implements Broker {
     private final Set<String> unroutedWarned = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final SqlCoordination coordination;
+    private final Heartbeats heartbeats;
 
     private record Route(List<String> queues, long expiresAtNanos) {
     }
@@ -81,10 +83,11 @@ public final class SqlBroker implements Broker {
         Duration precision = postgres ? max(options.pollingInterval(), options.listenInterval())
                 : options.pollingInterval();
         this.capabilities = new BrokerCapabilities(PriorityOrder.HIGHER_FIRST, true, precision,
-                true, true, true, true, options.visibilityTimeout(), false);
+                true, true, true, true, options.redeliveryAfterCrash(precision), false);
         this.writer = new PublishWriter(db, this::route, this::committed, this::notify, options.publishBatch(),
                 options.broadcastTtl(), "celeriac-sql-publisher");
         this.coordination = new SqlCoordination(db);
+        this.heartbeats = new Heartbeats(db, options, () -> consumers);
         this.localConsumers = LOCAL_CONSUMERS.computeIfAbsent(db.target().jdbcUrl(), k -> new CopyOnWriteArraySet<>());
         this.localPollers = LOCAL_POLLERS.computeIfAbsent(db.target().jdbcUrl(), k -> new CopyOnWriteArraySet<>());
         LOG.debug("SQL broker at {} ({}), claim suffix '{}'", db.target().maskedUrl(), db.dialect(), skipLocked);
@@ -255,6 +258,7 @@ public final class SqlBroker implements Broker {
         consumers.add(consumer);
         localConsumers.add(consumer);
         listener();
+        heartbeats.start();
         consumer.start();
         return consumer;
     }
@@ -262,6 +266,10 @@ public final class SqlBroker implements Broker {
     void unregister(SqlConsumer consumer) {
         consumers.remove(consumer);
         localConsumers.remove(consumer);
+    }
+
+    Heartbeats heartbeats() {
+        return heartbeats;
     }
 
     String skipLockedClause() {
@@ -513,8 +521,8 @@ public final class SqlBroker implements Broker {
 
     /**
      * Test support: makes {@code consumer} behave like one whose process died — it stops at once without
-     * flushing acks or giving its claimed messages back, so they return only when their lease (the
-     * visibility timeout) expires. Used by the TCK's crash rules. Blocks until its thread stopped.
+     * flushing acks or giving its claimed messages back, and its heartbeat is no longer renewed, so they
+     * return only when its lease ({@code lease_timeout}) expires and a broker notices. Used by the TCK's crash rules. Blocks until its thread stopped.
      *
      * @throws IllegalArgumentException when {@code consumer} is not a consumer of this transport
      */
@@ -550,6 +558,7 @@ public final class SqlBroker implements Broker {
             for (SqlConsumer c : consumers) {
                 c.close();
             }
+            heartbeats.close();
             BroadcastPoller p = poller;
             if (p != null) {
                 p.close();

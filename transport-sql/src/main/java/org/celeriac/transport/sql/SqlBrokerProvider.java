@@ -20,7 +20,8 @@ import org.celeriac.spi.broker.BrokerProvider;
  * AUTO_SERVER port listens on the loopback only.
  *
  * <p>Settings: {@code broker_transport_options} {@code polling_interval} (seconds, default 0.1),
- * {@code visibility_timeout} (seconds, default 3600), {@code pool_size} (10), {@code claim_batch} (256),
+ * {@code lease_timeout} (seconds, default 30: heartbeat lease of a consumer's claims),
+ * {@code visibility_timeout} (seconds, optional hard bound on a claim, none by default), {@code pool_size} (10), {@code claim_batch} (256),
  * {@code publish_batch} (1000). Cheap to construct; thread-safe.
  */
 public final class SqlBrokerProvider implements BrokerProvider {

@@ -55,7 +55,10 @@ final class SqlConsumer implements Consumer {
     private final String token = UUID.randomUUID().toString();
     private final String skipLocked;
     private final long pollingNanos;
+    /** Hard bound on a claim (visibility_timeout) in ms, or 0 for none: the heartbeat alone decides. */
     private final long visibilityMillis;
+    /** True once the heartbeat row is written (before the first claim) and until close. */
+    private volatile boolean heartbeatRegistered;
     private final int maxBatch;
 
     private volatile int prefetch;
@@ -92,7 +95,7 @@ final class SqlConsumer implements Consumer {
         this.prefetch = prefetch;
         this.skipLocked = broker.skipLockedClause();
         this.pollingNanos = options.pollingInterval().toNanos();
-        this.visibilityMillis = options.visibilityTimeout().toMillis();
+        this.visibilityMillis = options.visibilityTimeout() == null ? 0 : options.visibilityTimeout().toMillis();
         this.maxBatch = options.claimBatch();
         this.thread = Thread.ofPlatform().daemon()
                 .name("celeriac-sql-consumer-" + COUNTER.incrementAndGet() + "-" + String.join(",", this.queues))
@@ -101,6 +104,16 @@ final class SqlConsumer implements Consumer {
 
     void start() {
         thread.start();
+    }
+
+    /** The owner name of this consumer's heartbeat row and claims ({@code claimed_by}). */
+    String heartbeatOwner() {
+        return token;
+    }
+
+    /** True while the broker must renew this consumer's heartbeat (written, not closed, not crashed). */
+    boolean heartbeatRegistered() {
+        return heartbeatRegistered && !closed.get();
     }
 
     /** True when this consumer reads {@code queue}. */
@@ -242,6 +255,10 @@ final class SqlConsumer implements Consumer {
                 List<Delivery> batch;
                 contended = false;
                 try {
+                    if (!heartbeatRegistered) { // claims must name a consumer with a heartbeat row
+                        broker.heartbeats().register(token);
+                        heartbeatRegistered = true;
+                    }
                     batch = settleAndClaim(window);
                     errorWait = TimeUnit.MILLISECONDS.toNanos(50);
                 } catch (RuntimeException e) {
@@ -441,7 +458,7 @@ final class SqlConsumer implements Consumer {
             return List.of();
         }
         List<Long> ids = candidateIds.stream().filter(locked::containsKey).toList();
-        long leaseUntil = now + visibilityMillis;
+        long leaseUntil = visibilityMillis > 0 ? now + visibilityMillis : Long.MAX_VALUE;
         int updated;
         try (PreparedStatement ps = c.prepareStatement(Statements.markClaimed(ids.size()))) {
             ps.setString(1, token);
@@ -493,21 +510,38 @@ final class SqlConsumer implements Consumer {
             unsettled.clear();
             return;
         }
+        boolean givenBack = false;
+        try {
+            givenBack = giveBack();
+        } finally {
+            if (heartbeatRegistered) {
+                heartbeatRegistered = false;
+                if (givenBack) { // otherwise the row expires and the claims come back through the reaper
+                    broker.heartbeats().unregister(token);
+                }
+            }
+        }
+    }
+
+    /** True when nothing is left claimed by this consumer (or nothing could be). */
+    private boolean giveBack() {
         drainSettlements();
         List<Long> giveBack = new ArrayList<>(unsettled.keySet());
         unsettled.clear();
         toRequeue.addAll(giveBack);
         if (toAck.isEmpty() && toRequeue.isEmpty() && toDeadLetter.isEmpty()) {
-            return;
+            return true;
         }
         try {
             db.inTransactionRetrying(CLEANUP_BUDGET, c -> {
                 flushSettlements(c);
                 return null;
             });
+            return true;
         } catch (RuntimeException e) {
             LOG.warn("SQL consumer of {} could not give back {} unsettled message(s) on close; they are delivered "
-                    + "again after the visibility timeout: {}", queues, giveBack.size(), e.getMessage());
+                    + "again when its heartbeat expires (lease_timeout): {}", queues, giveBack.size(), e.getMessage());
+            return false;
         }
     }
 

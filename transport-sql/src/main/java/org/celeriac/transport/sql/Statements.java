@@ -34,6 +34,31 @@ final class Statements {
             "select count(*) from celeriac_message where queue = ? and lease_until < ? and not_before <= ?";
     static final String PURGE = "delete from celeriac_message where queue = ? and lease_until < ?";
 
+    /** A consumer's heartbeat row, written before its first claim. Parameters: owner, expires_at. */
+    static final String INSERT_HEARTBEAT = "insert into celeriac_heartbeat (owner, expires_at) values (?, ?)";
+    /** Removes a closed consumer's heartbeat. Parameter: owner. */
+    static final String DELETE_HEARTBEAT = "delete from celeriac_heartbeat where owner = ?";
+    /** Removes the heartbeats that were not renewed in time (their consumers are presumed dead). Parameter: now. */
+    static final String EXPIRE_HEARTBEATS = "delete from celeriac_heartbeat where expires_at < ?";
+    /**
+     * Gives back every claim whose consumer has no heartbeat row any more (expired and removed, or never
+     * written): the message becomes claimable at once and is delivered with {@code redelivered = true}.
+     * No parameters. A scan of the claimed rows; run only after heartbeats expired and every tenth lease.
+     */
+    static final String RELEASE_ORPHANS = "update celeriac_message set claimed_by = null, lease_until = 0 "
+            + "where claimed_by is not null and lease_until > 0 and not exists "
+            + "(select 1 from celeriac_heartbeat h where h.owner = celeriac_message.claimed_by)";
+
+    /** Renews heartbeats: parameters expires_at, owners…. */
+    static String renewHeartbeats(int owners) {
+        return "update celeriac_heartbeat set expires_at = ? where owner in (" + placeholders(owners) + ")";
+    }
+
+    /** Which of the owners have a heartbeat row: parameters owners…. */
+    static String heartbeatsIn(int owners) {
+        return "select owner from celeriac_heartbeat where owner in (" + placeholders(owners) + ")";
+    }
+
     private Statements() {
     }
 

@@ -11,7 +11,7 @@ import org.celeriac.tck.BrokerTck;
 
 /**
  * The broker TCK against the SQL transport, one subclass per database (JobRunr's StorageProviderTest
- * layering): a 2 s visibility timeout so the crash rule runs, a 20 ms polling interval, restart = close
+ * layering): a 1 s heartbeat lease ({@code lease_timeout}) so the crash rule runs, a 20 ms polling interval, restart = close
  * and reopen. The TCK's random queue names keep classes sharing a database apart.
  */
 abstract class AbstractSqlBrokerTck extends BrokerTck {
@@ -29,7 +29,7 @@ abstract class AbstractSqlBrokerTck extends BrokerTck {
 
     @Override
     protected Broker createBroker() {
-        return TestSupport.open(url(), Map.of("visibility_timeout", 2));
+        return TestSupport.open(url(), Map.of("lease_timeout", 1));
     }
 
     @Override

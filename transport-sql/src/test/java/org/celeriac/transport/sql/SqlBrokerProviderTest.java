@@ -94,7 +94,12 @@ class SqlBrokerProviderTest {
                 .isInstanceOf(ProviderException.class).hasMessageContaining("polling_interval");
         TransportOptions o = TransportOptions.from(Settings.of(Map.of()));
         assertThat(o.pollingInterval()).hasMillis(100);
-        assertThat(o.visibilityTimeout()).hasSeconds(3600);
+        assertThat(o.visibilityTimeout()).isNull(); // no hard bound: the heartbeat lease decides
+        assertThat(o.leaseTimeout()).hasSeconds(30);
+        assertThat(o.heartbeatInterval()).hasSeconds(10);
+        assertThatThrownBy(() -> TransportOptions.from(Settings.of(Map.of("broker_transport_options",
+                Map.of("lease_timeout", 0)))))
+                .isInstanceOf(ProviderException.class).hasMessageContaining("lease_timeout");
     }
 
     @Test

@@ -79,7 +79,8 @@ class SqlBrokerTest {
         assertThat(caps.durable()).isTrue();
         assertThat(caps.broadcast()).isTrue();
         assertThat(caps.celeryWireLayout()).isFalse();
-        assertThat(caps.redeliveryAfterCrash()).isEqualTo(Duration.ofHours(1));
+        // lease_timeout 30 s + one heartbeat interval (10 s) + the polling wait (20 ms in these tests)
+        assertThat(caps.redeliveryAfterCrash()).isEqualTo(Duration.ofMillis(40_020));
         assertThat(((SqlBroker) broker).skipLockedClause()).containsIgnoringCase("for update skip locked");
     }
 

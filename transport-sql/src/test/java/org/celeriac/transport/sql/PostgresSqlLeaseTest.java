@@ -1,0 +1,9 @@
+package org.celeriac.transport.sql;
+
+/** {@link AbstractSqlLeaseTest} on PostgreSQL (schema {@code celeriac_tsql_lease}). */
+class PostgresSqlLeaseTest extends AbstractSqlLeaseTest {
+    @Override
+    protected String url() {
+        return ExternalDatabases.postgres("celeriac_tsql_lease");
+    }
+}
