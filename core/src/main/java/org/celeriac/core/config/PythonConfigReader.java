@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * {@code NAME = <literal>} where the literal is a {@code str} (quotes of any kind, adjacent strings
  * concatenated), {@code int}, {@code float}, {@code True}/{@code False}/{@code None}, a list, tuple or
  * set (all read as {@link List}), a dict (read as {@link Map} with string keys), or
- * {@code timedelta(...)} (read as seconds, a {@link Double}), or {@code re.compile('...')} (read as the
+ * {@code timedelta(...)} (read as seconds, a {@link Double}), {@code crontab(...)} (read as
+ * {@code {"crontab": {field: value}}}), or {@code re.compile('...')} (read as the
  * text {@code re:...}, the form {@code task_routes} keys take for regular expressions); JSON's {@code true}/{@code false}/{@code null}
  * are accepted too, so the same parser reads list/dict values given as text in the environment or
  * system properties. Integers are {@link Long} (or {@link BigInteger} when larger). Imports, comments, compound statements
@@ -76,7 +77,7 @@ final class PythonConfigReader {
                 lines.put(name, st.line());
             } catch (NotLiteralException e) {
                 LOG.warn("{} line {}: {} is not set: {} (only str, int, float, True/False/None, lists, tuples, "
-                        + "dicts and timedelta(...) are read from Python files; put it in a .yaml or .properties "
+                        + "dicts, timedelta(...) and crontab(...) are read from Python files; put it in a .yaml or .properties "
                         + "file, or set it in code)", file, st.line(), name, e.getMessage());
             }
         }
@@ -324,6 +325,10 @@ final class PythonConfigReader {
                         return timedelta();
                     case "re.compile":
                         return regex();
+                    case "crontab":
+                    case "celery.schedules.crontab":
+                    case "schedules.crontab":
+                        return crontab();
                     default:
                         throw new NotLiteralException("'" + abbreviate(word + s.substring(pos))
                                 + "' is an expression, not a literal");
@@ -393,6 +398,48 @@ final class PythonConfigReader {
             }
             expect(')');
             return "re:" + p;
+        }
+
+        /**
+         * {@code crontab(minute=..., hour=..., day_of_week=..., day_of_month=..., month_of_year=...)} (keywords
+         * or positional, in that order) becomes {@code {"crontab": {field: value}}}, the form
+         * {@code beat_schedule} reads; the field values are checked by beat.
+         */
+        private Object crontab() throws NotLiteralException {
+            expect('(');
+            String[] fields = {"minute", "hour", "day_of_week", "day_of_month", "month_of_year"};
+            Map<String, Object> m = new LinkedHashMap<>();
+            int index = 0;
+            while (!peek(')')) {
+                skipSpace();
+                int save = pos;
+                while (pos < s.length() && (Character.isLetter(s.charAt(pos)) || s.charAt(pos) == '_')) {
+                    pos++;
+                }
+                String field;
+                if (pos > save && peek('=')) {
+                    field = s.substring(save, pos);
+                    pos++;
+                    if (!java.util.Arrays.asList(fields).contains(field)) {
+                        throw new NotLiteralException("crontab(...) argument '" + field + "' is not read; use "
+                                + String.join(", ", fields));
+                    }
+                } else {
+                    pos = save;
+                    if (index >= fields.length) {
+                        throw new NotLiteralException("crontab(...) takes at most 5 arguments");
+                    }
+                    field = fields[index++];
+                }
+                m.put(field, value());
+                if (peek(',')) {
+                    pos++;
+                } else if (!peek(')')) {
+                    throw new NotLiteralException("expected ',' or ')' in crontab(...)");
+                }
+            }
+            pos++;
+            return Map.of("crontab", Collections.unmodifiableMap(m));
         }
 
         private Object timedelta() throws NotLiteralException {

@@ -126,7 +126,7 @@ public final class SettingNames {
                 "task_soft_time_limit", "task_send_sent_event",
                 // Celeriac's own
                 CeleriacConfig.DATA_DIR, "broker_provider", "result_backend_provider", "serializer_provider",
-                "task_default_retry_delay", "task_max_retries"}) {
+                "task_default_retry_delay", "task_max_retries", "beat_lease_ttl"}) {
             KNOWN.add(k);
         }
     }

@@ -307,11 +307,11 @@ class CeleriacConfigTest {
                 assertThat(c.raw("hexed")).contains(16L);
                 assertThat(c.raw("negative")).contains(-3L);
                 assertThat(c.alwaysEager()).as("indented statements are not top-level settings").isFalse();
-                assertThat(c.raw("beat_schedule")).as("crontab(...) is not a literal").contains(Map.of());
+                assertThat(c.raw("beat_schedule")).as("crontab(...) is read as a map")
+                        .contains(Map.of("every-minute", Map.of("task", "tasks.add",
+                                "schedule", Map.of("crontab", Map.of("minute", "*")), "args", List.of(1L, 2L))));
                 assertThat(c.origin("task_routes")).isEqualTo("config file " + file + " line 16");
-                assertThat(log.exactly(Level.WARN)).singleElement().asString()
-                        .startsWith("" + file + " line 20: CELERYBEAT_SCHEDULE is not set: ")
-                        .contains("crontab");
+                assertThat(log.exactly(Level.WARN)).isEmpty();
                 assertThat(log.exactly(Level.DEBUG)).anyMatch(m -> m.contains("line 2:") && m.contains("import os"));
             }
         }
