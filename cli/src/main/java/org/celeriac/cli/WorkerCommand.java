@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.celeriac.api.CeleriacException;
 import org.celeriac.core.Celeriac;
 import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.core.events.WorkerEvents;
 import org.celeriac.core.worker.Worker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -76,6 +77,11 @@ final class WorkerCommand implements Callable<Integer> {
             description = "Jars or class directories holding your tasks (repeatable, or separated by ':').")
     List<Path> classpath = new ArrayList<>();
 
+    @Option(names = {"-E", "--events"},
+            description = "Send task events (task-received, task-started, task-succeeded, ...) for monitors such as "
+                    + "'celery events' and Flower (setting worker_send_task_events). Worker events are always sent.")
+    boolean events;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -106,9 +112,14 @@ final class WorkerCommand implements Callable<Integer> {
                     + "Add your jar with --classpath JAR, and compile it with the @Task annotation processor "
                     + "(javac -proc:full on JDK 23+)");
         }
-        try (Celeriac celeriac = connection.builder(loader).registry(registry).build()) {
+        Celeriac.Builder builder = connection.builder(loader).registry(registry);
+        if (events) {
+            builder.set("worker_send_task_events", true);
+        }
+        try (Celeriac celeriac = builder.build()) {
             Worker worker = new Worker(celeriac, new Worker.Options(nodeName, queues, concurrency, poolKind,
                     prefetchMultiplier));
+            WorkerEvents.attach(celeriac, worker);
             logBanner(worker, registry);
             AtomicBoolean cold = new AtomicBoolean();
             installSignalHandlers(worker, cold);

@@ -248,6 +248,73 @@ public final class Celeriac implements Client {
         return new AsyncResultImpl<>(taskId, Object.class, backend, pollInterval, CompletableFuture.completedFuture(null));
     }
 
+    // ------------------------------------------------------------------------------------ canvas verbs
+
+    /**
+     * A signature (Celery's {@code app.signature(name, args, kwargs, **options)}): a task call to send later,
+     * alone ({@link #apply(org.celeriac.core.canvas.Signature)}) or in a chain, group or chord.
+     *
+     * @param options apply options in Celery's names ({@code queue}, {@code task_id}, {@code countdown},
+     *                {@code priority}, {@code link}, {@code link_error}); nullable
+     * @throws IllegalArgumentException when {@code name} is empty
+     */
+    public org.celeriac.core.canvas.Signature signature(String name, List<?> args, Map<String, ?> kwargs,
+                                                        Map<String, ?> options) {
+        return new org.celeriac.core.canvas.Signature(name, args == null ? null : new ArrayList<>(args),
+                kwargs == null ? null : new LinkedHashMap<>(kwargs), options == null ? null : new LinkedHashMap<>(options),
+                false);
+    }
+
+    /** An immutable signature (Celery's {@code si()}): a parent's result is not prepended to its args. */
+    public org.celeriac.core.canvas.Signature si(String name, Object... args) {
+        return org.celeriac.core.canvas.Signature.immutable(name, args);
+    }
+
+    /**
+     * Sends one signature (Celery's {@code sig.apply_async()}). Blocks until the broker has it.
+     *
+     * @throws CeleriacException when the message cannot be encoded or handed to the broker
+     */
+    public AsyncResult<Object> apply(org.celeriac.core.canvas.Signature sig) {
+        ensureOpen();
+        return new org.celeriac.core.canvas.Canvas(this).apply(sig);
+    }
+
+    /**
+     * Sends a chain (Celery's {@code chain(*sigs).apply_async()}): each step gets the previous result prepended
+     * unless immutable; a failure stops the chain. Blocks until the broker has the first step.
+     *
+     * @return the last step's result
+     * @throws IllegalArgumentException when no signature is given
+     */
+    public AsyncResult<Object> chain(org.celeriac.core.canvas.Signature... steps) {
+        ensureOpen();
+        return new org.celeriac.core.canvas.Canvas(this).chain(List.of(steps));
+    }
+
+    /**
+     * Sends a group (Celery's {@code group(*sigs).apply_async()}). Blocks until the broker has every member.
+     *
+     * @return the group's results; {@link org.celeriac.core.canvas.GroupResult#save()} stores it
+     */
+    public org.celeriac.core.canvas.GroupResult group(org.celeriac.core.canvas.Signature... members) {
+        ensureOpen();
+        return new org.celeriac.core.canvas.Canvas(this).group(List.of(members));
+    }
+
+    /**
+     * Sends a chord (Celery's {@code chord(header)(body)}): the body runs with the list of header results, in
+     * header order, once all are done; a failed header task stores {@code ChordError} on the body.
+     *
+     * @return the body's result
+     * @throws IllegalStateException when the result backend cannot join chords (none, {@code rpc://})
+     */
+    public AsyncResult<Object> chord(List<org.celeriac.core.canvas.Signature> header,
+                                     org.celeriac.core.canvas.Signature body) {
+        ensureOpen();
+        return new org.celeriac.core.canvas.Canvas(this).chord(header, body);
+    }
+
     /**
      * The future of a result's publish: completes when the broker has the message.
      *

@@ -91,6 +91,27 @@ public final class RedisResultBackend implements ResultBackend {
             return v
             """);
 
+    /**
+     * Celery's native chord join ({@code RedisBackend.on_chord_part_return}, ordered zset): ZADD the part to
+     * {@code .j}, expire {@code .j .t .s}, and when {@code ZCOUNT == .s + .t} return every part and delete the
+     * three keys in the same step (so exactly one caller fires the body). Returns an empty list otherwise.
+     */
+    private static final LuaScript CHORD_PART = new LuaScript("""
+            redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+            local n = redis.call('ZCOUNT', KEYS[1], '-inf', '+inf')
+            local t = redis.call('GET', KEYS[2])
+            local s = redis.call('GET', KEYS[3])
+            if tonumber(ARGV[3]) > 0 then
+              for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
+            end
+            if s and n == tonumber(s) + (tonumber(t) or 0) then
+              local parts = redis.call('ZRANGE', KEYS[1], 0, -1)
+              redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+              return parts
+            end
+            return {}
+            """);
+
     private final ConnectionUrl url;
     private final Duration expires;
     private final Serializer serializer;
@@ -481,6 +502,56 @@ public final class RedisResultBackend implements ResultBackend {
                 new String[] {GROUP_PREFIX + groupId + CHORD_COUNTER_SUFFIX}, LuaScript.arg(delta),
                 LuaScript.arg(expires.toMillis())), "counting chord parts of " + groupId);
         return v == null ? 0 : v;
+    }
+
+    /** Celery's Redis backend joins chords natively ({@code .j .s .t} keys). */
+    @Override
+    public boolean nativeChordJoin() {
+        return true;
+    }
+
+    /** {@code SETEX celery-taskset-meta-<gid>.s <ttl> <size>} (Celery's {@code set_chord_size}). */
+    @Override
+    public void setChordSize(String groupId, long size) {
+        ensureOpen();
+        awaitIdempotent(() -> SET_AND_PUBLISH.<Long>run(redis, ScriptOutputType.INTEGER,
+                new String[] {GROUP_PREFIX + groupId + ".s"}, LuaScript.arg(size), ttlArg()),
+                "setting the chord size of " + groupId);
+    }
+
+    /**
+     * Celery's {@code on_chord_part_return} with {@code result_chord_ordered=True}: the part is stored as the
+     * serializer encoding of {@code [1, task_id, state, result]} scored by its group index.
+     */
+    @Override
+    @SuppressWarnings("unchecked")
+    public List<List<Object>> onChordPartReturn(String groupId, String taskId, Integer groupIndex, String state,
+                                                Object result) {
+        ensureOpen();
+        List<Object> tuple = new ArrayList<>();
+        tuple.add(1);
+        tuple.add(taskId);
+        tuple.add(state);
+        tuple.add(result);
+        byte[] encoded = serializer.encode(tuple);
+        String k = GROUP_PREFIX + groupId;
+        List<Object> parts = await(CHORD_PART.<List<Object>>run(redis, ScriptOutputType.MULTI,
+                new String[] {k + ".j", k + ".t", k + ".s"}, encoded,
+                LuaScript.arg(groupIndex == null ? "+inf" : groupIndex.toString()),
+                LuaScript.arg(expires.toSeconds())), "joining chord part " + taskId + " of " + groupId);
+        if (parts == null || parts.isEmpty()) {
+            return null;
+        }
+        List<List<Object>> out = new ArrayList<>(parts.size());
+        for (Object p : parts) {
+            Object d = serializer.decode((byte[]) p);
+            if (!(d instanceof List<?> l) || l.size() < 4) {
+                throw new ResultBackendException("chord " + groupId + " holds a part that is not [1, id, state, "
+                        + "result]: " + d + "; delete the key " + k + ".j");
+            }
+            out.add(new ArrayList<>(((List<Object>) l).subList(1, 4)));
+        }
+        return out;
     }
 
     /** Redis expires results by itself: nothing to clean. */

@@ -198,6 +198,10 @@ public final class Worker implements AutoCloseable {
 
     private final Celeriac app;
     private final ResultBackend backend; // nullable
+    /** Celery's built-in task names, known whatever -A says. */
+    private final org.celeriac.core.canvas.Builtins builtins;
+    /** Joins chords when a header task finishes. */
+    private final org.celeriac.core.canvas.ChordJoin chordJoin;
     private final TaskRunner runner;
     private final String nodeName;
     private final List<String> initialQueues;
@@ -244,6 +248,8 @@ public final class Worker implements AutoCloseable {
     public Worker(Celeriac app, Options options) {
         this.app = app;
         this.backend = app.resultBackend().orElse(null);
+        this.chordJoin = new org.celeriac.core.canvas.ChordJoin(app, backend);
+        this.builtins = new org.celeriac.core.canvas.Builtins(app, backend, chordJoin);
         this.runner = new TaskRunner(app);
         var s = app.settings();
         this.nodeName = NodeNames.expand(options.nodeName() != null ? options.nodeName()
@@ -403,7 +409,7 @@ public final class Worker implements AutoCloseable {
             settle(slot, d, false);
             return;
         }
-        Optional<TaskDefinition> def = app.registry().get(msg.task());
+        Optional<TaskDefinition> def = app.registry().get(msg.task()).or(() -> builtins.get(msg.task()));
         if (def.isEmpty()) {
             LOG.error("Received unregistered task of type '{}'.\nThe message has been ignored and discarded.\n\n"
                             + "Did you remember to put the jar holding this task on the worker's class path (--classpath), "
@@ -588,6 +594,7 @@ public final class Worker implements AutoCloseable {
         forget(req);
         store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null, List.of(),
                 Instant.now(), msg.group(), msg.parentId(), extended(req)));
+        chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap());
         if (req.markAcknowledged()) {
             settle(req.slot, req.delivery, null);
         }
@@ -756,6 +763,8 @@ public final class Worker implements AutoCloseable {
         org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
         store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
                 List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
+        errbacks(msg);
+        chordPart(msg, TaskState.FAILURE, Exceptions.info(e).toMap());
         if (req.markAcknowledged()) {
             settle(req.slot, req.delivery(), null);
         }
@@ -795,6 +804,7 @@ public final class Worker implements AutoCloseable {
                 LOG.info("Discarding revoked task: {}[{}] (expired)", msg.displayName(), msg.id());
                 store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap(), null, List.of(),
                         Instant.now(), msg.group(), msg.parentId(), extended(req)));
+                chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap());
                 return;
             }
             boolean ignoreResult = msg.ignoreResult()
@@ -835,6 +845,7 @@ public final class Worker implements AutoCloseable {
                         String.format(Locale.ROOT, "%.6f", secs));
                 store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap(), null,
                         List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
+                chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap());
             } else if (out.retry() != null) {
                 retry(req, out);
             } else if (out.succeeded()) {
@@ -843,6 +854,7 @@ public final class Worker implements AutoCloseable {
                     store(info(msg), new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null, children, Instant.now(),
                             msg.group(), msg.parentId(), extended(req)));
                 }
+                chordPart(msg, TaskState.SUCCESS, out.value());
                 if (LOG.isInfoEnabled()) {
                     LOG.info("Task {}[{}] succeeded in {}s: {}", msg.displayName(), msg.id(),
                             String.format(Locale.ROOT, "%.6f", secs), PyRepr.repr(out.value(), 200));
@@ -854,6 +866,8 @@ public final class Worker implements AutoCloseable {
                 }
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
                         Exceptions.shortRepr(out.info()), out.traceback());
+                errbacks(msg);
+                chordPart(msg, TaskState.FAILURE, out.info().toMap());
             }
         } finally {
             if (softTimer != null) {
@@ -890,6 +904,33 @@ public final class Worker implements AutoCloseable {
                 msg.group(), msg.parentId(), extended(req)));
         LOG.info("Task {}[{}] retry: Retry in {}s: {}", msg.displayName(), msg.id(),
                 org.celeriac.spi.serializer.PythonFloats.repr(countdown.toNanos() / 1e9), Exceptions.shortRepr(out.info()));
+    }
+
+    /**
+     * Celery's {@code _call_task_errbacks} for errbacks sent as tasks: each {@code link_error} signature is sent
+     * with the failed task's id prepended (unless immutable), parent = the failed task.
+     */
+    private void errbacks(TaskMessage msg) {
+        if (msg.errbacks().isEmpty()) {
+            return;
+        }
+        org.celeriac.core.canvas.Canvas canvas = new org.celeriac.core.canvas.Canvas(app);
+        for (Map<String, Object> eb : msg.errbacks()) {
+            try {
+                canvas.send(org.celeriac.core.canvas.Signature.fromMap(eb), msg.id(), true, msg.id(),
+                        msg.rootId() != null ? msg.rootId() : msg.id(), null, null, null, null);
+            } catch (RuntimeException e) {
+                LOG.error("Task {}[{}]: cannot send its errback {}: {}", msg.displayName(), msg.id(), eb.get("task"),
+                        e.toString());
+            }
+        }
+    }
+
+    /** Celery's {@code on_chord_part_return}: joins a finished chord header task (after its state is stored). */
+    private void chordPart(TaskMessage msg, TaskState state, Object result) {
+        if (msg.chord() != null && msg.group() != null) {
+            chordJoin.onPartReturn(msg.group(), msg.id(), msg.groupIndex(), msg.rootId(), msg.chord(), state, result);
+        }
     }
 
     /** Sends link callbacks and the next chain step; returns the children tuples. */

@@ -19,6 +19,7 @@ import org.celeriac.core.Celeriac;
 import org.celeriac.core.control.ControlException;
 import org.celeriac.core.control.ControlHandler;
 import org.celeriac.core.control.ControlServer;
+import org.celeriac.core.events.WorkerEvents;
 import org.celeriac.core.protocol.PyRepr;
 import org.celeriac.spi.ConnectionUrl;
 import org.slf4j.Logger;
@@ -67,11 +68,12 @@ final class WorkerPanel {
         h.put("terminate", a -> revoke(a.get("task_id"), true, a.get("signal")));
         h.put("rate_limit", a -> rateLimit(str(a.get("task_name")), a.get("rate_limit")));
         h.put("time_limit", a -> timeLimit(str(a.get("task_name")), num(a.get("soft")), num(a.get("hard"))));
-        h.put("enable_events", a -> ok(worker.setTaskEvents(true) ? "task events already enabled" : "task events enabled"));
-        h.put("disable_events", a -> ok(worker.setTaskEvents(false) ? "task events disabled" : "task events already disabled"));
+        h.put("enable_events", a -> ok(setTaskEvents(true) ? "task events already enabled" : "task events enabled"));
+        h.put("disable_events", a -> ok(setTaskEvents(false) ? "task events disabled" : "task events already disabled"));
         h.put("heartbeat", a -> {
             LOG.debug("Heartbeat requested by remote.");
-            return null; // Celery sends a worker-heartbeat event here; events are a later issue
+            WorkerEvents.of(worker).ifPresent(WorkerEvents::sendHeartbeat);
+            return null;
         });
         h.put("election", a -> null); // no gossip on the JVM worker
         h.put("add_consumer", a -> {
@@ -116,6 +118,12 @@ final class WorkerPanel {
         h.put("dump_revoked", h.get("revoked"));
         h.put("dump_tasks", h.get("registered"));
         return h;
+    }
+
+    /** Sets the worker's task-events flag and that of its {@link WorkerEvents}; returns the previous value. */
+    private boolean setTaskEvents(boolean on) {
+        WorkerEvents.of(worker).ifPresent(e -> e.setTaskEvents(on));
+        return worker.setTaskEvents(on);
     }
 
     private static Map<String, Object> ok(String text) {
@@ -465,7 +473,19 @@ final class WorkerPanel {
         } else if (taskId != null) {
             ids.add(String.valueOf(taskId));
         }
+        // task-revoked events for what this revoke discards now: reserved and held requests, and running ones
+        // with terminate (messages that arrive later, already revoked, send none yet: Worker has no hook there)
+        Map<String, Boolean> discarded = new LinkedHashMap<>();
+        worker.scheduledRequests().forEach(r -> discarded.put(r.msg.id(), false));
+        worker.requestsById().forEach((id, r) -> {
+            if (r.timeStart == null || terminate) {
+                discarded.put(id, terminate);
+            }
+        });
+        discarded.keySet().retainAll(new java.util.HashSet<>(ids));
         List<String> terminated = worker.revoke(ids, terminate);
+        WorkerEvents.of(worker).ifPresent(e -> discarded.forEach((id, term) -> e.taskRevoked(id, term,
+                terminate ? 15 : null, false)));
         if (terminate) {
             if (signal != null && !"SIGTERM".equalsIgnoreCase(String.valueOf(signal))
                     && !"TERM".equalsIgnoreCase(String.valueOf(signal))) {

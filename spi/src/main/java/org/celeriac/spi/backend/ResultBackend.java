@@ -75,6 +75,44 @@ public interface ResultBackend extends AutoCloseable {
     long incrementChordCounter(String groupId, long delta);
 
     /**
+     * Whether this backend joins chords natively (Celery's {@code on_chord_part_return} of the Redis
+     * backend), through {@link #setChordSize} and {@link #onChordPartReturn}. The default is false: callers
+     * then join with {@link #incrementChordCounter} and a saved group. Never blocks.
+     */
+    default boolean nativeChordJoin() {
+        return false;
+    }
+
+    /**
+     * Records the number of header tasks of chord {@code groupId} (Celery's {@code set_chord_size}, Redis
+     * key {@code celery-taskset-meta-<gid>.s}), before the header is sent. The default does nothing.
+     *
+     * @throws ResultBackendException when the store fails
+     */
+    default void setChordSize(String groupId, long size) {
+    }
+
+    /**
+     * Records the completion of a chord header task (Celery's {@code RedisBackend.on_chord_part_return}) and,
+     * when it was the last part, returns every part in {@code group_index} order and deletes the join keys.
+     *
+     * @param groupId the chord's group id
+     * @param taskId the header task's id
+     * @param groupIndex its position in the header; null sorts last
+     * @param state its final state name ({@code SUCCESS}, {@code FAILURE}, ...)
+     * @param result its return value, or the exception dict for exception states (value model)
+     * @return null while parts are missing (or no size was recorded); else the parts as
+     *         {@code [task_id, state, result]} lists in header order
+     * @throws UnsupportedOperationException when {@link #nativeChordJoin()} is false
+     * @throws ResultBackendException when the backend fails
+     */
+    default java.util.List<java.util.List<Object>> onChordPartReturn(String groupId, String taskId, Integer groupIndex,
+                                                                     String state, Object result) {
+        throw new UnsupportedOperationException(getClass().getName() + " has no native chord join; "
+                + "use incrementChordCounter");
+    }
+
+    /**
      * Removes results older than {@code result_expires} for backends without native expiry
      * (Celery's {@code backend_cleanup}); returns how many were removed, 0 where expiry is native.
      */

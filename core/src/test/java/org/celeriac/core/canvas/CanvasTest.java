@@ -1,0 +1,189 @@
+package org.celeriac.core.canvas;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.celeriac.api.AsyncResult;
+import org.celeriac.api.PythonException;
+import org.celeriac.api.TaskContext;
+import org.celeriac.api.TaskDefinition;
+import org.celeriac.api.TaskFailedException;
+import org.celeriac.api.TaskOptions;
+import org.celeriac.api.TaskState;
+import org.celeriac.core.Celeriac;
+import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.core.worker.Worker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** Chains, groups, chords and the built-in tasks on the embedded default (memory://, counter-based chord join). */
+class CanvasTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closeables) {
+            c.close();
+        }
+    }
+
+    static TaskDefinition task(String name, java.util.function.Function<List<Object>, Object> body) {
+        return new TaskDefinition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TaskOptions options() {
+                return TaskOptions.DEFAULTS;
+            }
+
+            @Override
+            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
+                return body.apply(args);
+            }
+        };
+    }
+
+    static TaskRegistry registry() {
+        return TaskRegistry.of(List.of(
+                task("c.add", a -> ((Number) a.get(0)).longValue() + ((Number) a.get(1)).longValue()),
+                task("c.mul", a -> ((Number) a.get(0)).longValue() * ((Number) a.get(1)).longValue()),
+                task("c.echo", a -> a.get(0)),
+                task("c.fail", a -> {
+                    throw PythonException.valueError(String.valueOf(a.get(0)));
+                }),
+                task("c.tsum", a -> ((List<?>) a.get(0)).stream().mapToLong(x -> ((Number) x).longValue()).sum())));
+    }
+
+    private Celeriac app() {
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns).registry(registry()).build();
+        closeables.add(0, app);
+        Worker w = new Worker(app, new Worker.Options("canvas@%h", List.of(), 2, Worker.Pool.THREADS, 1));
+        w.start();
+        closeables.add(0, w);
+        return app;
+    }
+
+    @Test
+    void chainPassesResultsAlongAndImmutableStepsIgnoreThem() {
+        Celeriac app = app();
+        AsyncResult<Object> r = app.chain(Signature.of("c.add", 2, 2), Signature.of("c.mul", 10),
+                Signature.of("c.add", 1));
+        assertThat(r.get(WAIT)).isEqualTo(41L);
+        AsyncResult<Object> r2 = app.chain(Signature.of("c.add", 2, 2), app.si("c.add", 5, 5));
+        assertThat(r2.get(WAIT)).isEqualTo(10L);
+    }
+
+    @Test
+    void aFailingStepStopsTheChain() {
+        Celeriac app = app();
+        Signature failing = Signature.of("c.fail", "stop").withOption("task_id", UUID.randomUUID().toString());
+        AsyncResult<Object> last = app.chain(Signature.of("c.add", 1, 1), failing, Signature.of("c.add", 1));
+        AsyncResult<Object> mid = app.asyncResult(failing.taskId());
+        assertThatThrownBy(() -> mid.get(WAIT)).isInstanceOf(TaskFailedException.class);
+        assertThat(last.state()).isEqualTo(TaskState.PENDING);
+    }
+
+    @Test
+    void groupResultsComeBackInOrderAndSurviveSaveRestore() {
+        Celeriac app = app();
+        GroupResult g = app.group(Signature.of("c.add", 1, 1), Signature.of("c.mul", 3, 3), Signature.of("c.add", 0, 7));
+        assertThat(g.get(WAIT)).containsExactly(2L, 9L, 7L);
+        g.save();
+        GroupResult back = GroupResult.restore(app, g.id()).orElseThrow();
+        assertThat(back.taskIds()).isEqualTo(g.taskIds());
+        assertThat(back.ready()).isTrue();
+        assertThat(GroupResult.restore(app, "no-such-group")).isEmpty();
+    }
+
+    @Test
+    void chordBodyGetsTheHeaderResultsInHeaderOrder() {
+        Celeriac app = app();
+        AsyncResult<Object> sum = app.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2),
+                Signature.of("c.add", 3, 3)), Signature.of("c.tsum"));
+        assertThat(sum.get(WAIT)).isEqualTo(12L);
+        List<Signature> header = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            header.add(Signature.of("c.echo", "v" + i));
+        }
+        AsyncResult<Object> echoed = app.chord(header, Signature.of("c.echo"));
+        assertThat(echoed.get(WAIT)).isEqualTo(List.of("v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7"));
+        assertThat(app.chord(List.of(), Signature.of("c.echo")).get(WAIT)).isEqualTo(List.of());
+    }
+
+    @Test
+    void aFailedHeaderTaskStoresChordErrorOnTheBodyAndCallsItsErrback() {
+        Celeriac app = app();
+        String errbackId = UUID.randomUUID().toString();
+        Signature body = Signature.of("c.tsum").linkError(Signature.of("c.echo").withOption("task_id", errbackId));
+        AsyncResult<Object> r = app.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.fail", "bad")), body);
+        assertThatThrownBy(() -> r.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("ChordError");
+            assertThat(e.excModule()).isEqualTo("celery.exceptions");
+            assertThat(e.excMessage()).contains("raised ValueError('bad')");
+        });
+        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(r.id());
+    }
+
+    @Test
+    void builtInTasksAreKnownWithoutRegistration() {
+        Celeriac app = app();
+        assertThat(app.sendTask("celery.accumulate", List.of(1, 2, 3), Map.of(), null).get(WAIT))
+                .isEqualTo(List.of(1L, 2L, 3L));
+        AsyncResult<Object> cleanup = app.sendTask("celery.backend_cleanup", List.of(), Map.of(), null);
+        cleanup.get(WAIT);
+        assertThat(cleanup.state()).isEqualTo(TaskState.SUCCESS);
+        AsyncResult<Object> map = app.sendTask("celery.map", List.of(), Map.of(), null);
+        assertThatThrownBy(() -> map.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
+                e -> assertThat(e.excType()).isEqualTo("NotImplementedError"));
+    }
+
+    @Test
+    void chordUnlockAsPythonSendsItJoinsTheHeaderAndSendsTheBody() {
+        Celeriac app = app();
+        String late = UUID.randomUUID().toString();
+        AsyncResult<Object> first = app.sendTask("c.add", List.of(1, 2), Map.of(), null);
+        String bodyId = UUID.randomUUID().toString();
+        Map<String, Object> body = Signature.of("c.tsum").withOption("task_id", bodyId).toMap();
+        List<Object> tuples = List.of(List.of(java.util.Arrays.asList(first.id(), null), java.util.Collections.emptyList()),
+                java.util.Arrays.asList(java.util.Arrays.asList(late, null), null));
+        // celery.chord_unlock(group_id, callback, interval=0.05, max_retries=None, result=[tuples]) as
+        // Backend.fallback_chord_unlock sends it; the second header task is sent only afterwards
+        app.sendTask("celery.chord_unlock", List.of("g-" + bodyId, body),
+                Map.of("interval", 0.05, "result", tuples), null);
+        app.sendTask("c.add", List.of(10, 20), Map.of(), org.celeriac.api.ApplyOptions.builder().taskId(late).build());
+        assertThat(app.asyncResult(bodyId).get(WAIT)).isEqualTo(33L);
+    }
+
+    @Test
+    void aRevokedHeaderTaskAlsoFailsTheChord() {
+        Celeriac app = app();
+        Signature expired = Signature.of("c.add", 1, 1).withOption("expires", -1);
+        AsyncResult<Object> r = app.chord(List.of(Signature.of("c.add", 2, 2), expired), Signature.of("c.tsum"));
+        assertThatThrownBy(() -> r.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("ChordError");
+            assertThat(e.excMessage()).contains("TaskRevokedError('expired')");
+        });
+    }
+
+    @Test
+    void linkErrorCallbacksGetTheFailedTaskIdAndLinkCallbacksTheResult() {
+        Celeriac app = app();
+        String errbackId = UUID.randomUUID().toString();
+        AsyncResult<Object> failed = app.apply(Signature.of("c.fail", "x")
+                .linkError(Signature.of("c.echo").withOption("task_id", errbackId)));
+        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(failed.id());
+        String linkId = UUID.randomUUID().toString();
+        app.apply(Signature.of("c.add", 20, 1).link(Signature.of("c.mul", 2).withOption("task_id", linkId)));
+        assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(42L);
+    }
+}

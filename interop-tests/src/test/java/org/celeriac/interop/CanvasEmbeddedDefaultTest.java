@@ -1,0 +1,107 @@
+package org.celeriac.interop;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.celeriac.api.AsyncResult;
+import org.celeriac.api.PythonException;
+import org.celeriac.api.TaskContext;
+import org.celeriac.api.TaskDefinition;
+import org.celeriac.api.TaskFailedException;
+import org.celeriac.api.TaskOptions;
+import org.celeriac.core.Celeriac;
+import org.celeriac.core.canvas.GroupResult;
+import org.celeriac.core.canvas.Signature;
+import org.celeriac.core.config.EmbeddedDefault;
+import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.core.worker.Worker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Chains, groups and chords on the embedded default (H2 through the SQL transport and the JDBC backend), with an
+ * in-process worker: the chord is joined with the backend's atomic chord counter against the saved header group.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CanvasEmbeddedDefaultTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path dir;
+
+    private Celeriac app;
+    private Worker worker;
+
+    private static TaskDefinition task(String name, java.util.function.Function<List<Object>, Object> body) {
+        return new TaskDefinition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TaskOptions options() {
+                return TaskOptions.DEFAULTS;
+            }
+
+            @Override
+            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
+                return body.apply(args);
+            }
+        };
+    }
+
+    @BeforeAll
+    void start() {
+        String url = EmbeddedDefault.at(dir).url();
+        app = Celeriac.builder().set("broker_url", url).set("result_backend", url)
+                .set("celeriac_data_dir", dir.toString())
+                .registry(TaskRegistry.of(List.of(
+                        task("e.add", a -> ((Number) a.get(0)).longValue() + ((Number) a.get(1)).longValue()),
+                        task("e.echo", a -> a.get(0)),
+                        task("e.fail", a -> {
+                            throw PythonException.valueError(String.valueOf(a.get(0)));
+                        })))).build();
+        worker = new Worker(app, new Worker.Options("embedded-canvas@%h", List.of(), 2, Worker.Pool.THREADS, 1));
+        worker.start();
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (worker != null) {
+            worker.close();
+        }
+        if (app != null) {
+            app.close();
+        }
+    }
+
+    @Test
+    void chainAndGroup() {
+        assertThat(app.chain(Signature.of("e.add", 1, 2), Signature.of("e.add", 10)).get(WAIT)).isEqualTo(13L);
+        GroupResult g = app.group(Signature.of("e.add", 1, 1), Signature.of("e.echo", "x")).save();
+        assertThat(g.get(WAIT)).containsExactly(2L, "x");
+        assertThat(GroupResult.restore(app, g.id()).orElseThrow().taskIds()).isEqualTo(g.taskIds());
+    }
+
+    @Test
+    void chordJoinsWithTheCounterInHeaderOrder() {
+        List<Signature> header = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            header.add(Signature.of("e.echo", i));
+        }
+        assertThat(app.chord(header, Signature.of("e.echo")).get(WAIT)).isEqualTo(List.of(0L, 1L, 2L, 3L, 4L));
+        AsyncResult<Object> failed = app.chord(List.of(Signature.of("e.fail", "no"), Signature.of("e.add", 1, 1)),
+                Signature.of("e.echo"));
+        assertThatThrownBy(() -> failed.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
+                e -> assertThat(e.excType()).isEqualTo("ChordError"));
+    }
+}
