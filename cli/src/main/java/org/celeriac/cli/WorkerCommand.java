@@ -82,6 +82,15 @@ final class WorkerCommand implements Callable<Integer> {
                     + "'celery events' and Flower (setting worker_send_task_events). Worker events are always sent.")
     boolean events;
 
+    @Option(names = {"-B", "--beat"},
+            description = "Also run beat (periodic tasks from beat_schedule) in this worker, as 'celery worker -B'. "
+                    + "Safe with several workers: only the holder of beat's lease sends.")
+    boolean beat;
+
+    @Option(names = {"-s", "--schedule"}, paramLabel = "FILE",
+            description = "With -B: beat's run-state file (default celerybeat-schedule).")
+    Path scheduleFile;
+
     @Mixin
     ConnectionOptions connection;
 
@@ -124,14 +133,29 @@ final class WorkerCommand implements Callable<Integer> {
             AtomicBoolean cold = new AtomicBoolean();
             installSignalHandlers(worker, cold);
             worker.start();
-            while (!worker.awaitTermination(Duration.ofSeconds(1))) {
-                if (cold.get() && !worker.awaitTermination(COLD_GRACE)) {
-                    LOG.error("{}: tasks still running {} s after a cold shutdown; exiting anyway",
-                            worker.nodeName(), COLD_GRACE.toSeconds());
-                    break;
+            org.celeriac.core.beat.Beat embeddedBeat = null;
+            if (beat) {
+                embeddedBeat = org.celeriac.core.beat.Beat.forApp(celeriac, scheduleFile);
+                embeddedBeat.start();
+            }
+            try {
+                awaitStop(worker, cold);
+            } finally {
+                if (embeddedBeat != null) {
+                    embeddedBeat.close();
                 }
             }
             return cold.get() ? Main.TASK_FAILED : Main.OK;
+        }
+    }
+
+    private static void awaitStop(Worker worker, AtomicBoolean cold) throws InterruptedException {
+        while (!worker.awaitTermination(Duration.ofSeconds(1))) {
+            if (cold.get() && !worker.awaitTermination(COLD_GRACE)) {
+                LOG.error("{}: tasks still running {} s after a cold shutdown; exiting anyway",
+                        worker.nodeName(), COLD_GRACE.toSeconds());
+                break;
+            }
         }
     }
 
