@@ -1,5 +1,6 @@
 package org.celeriac.transport.redis;
 
+import org.celeriac.testsupport.RedisServerProcess;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

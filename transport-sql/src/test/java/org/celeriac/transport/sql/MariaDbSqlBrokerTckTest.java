@@ -1,5 +1,7 @@
 package org.celeriac.transport.sql;
 
+import org.celeriac.testsupport.ExternalDatabases;
+
 /**
  * The broker TCK on MariaDB (database {@code celeriac_tsql_tck}; skipped when the server is down, failed
  * on CI). Through a {@code jdbc:mysql:} URL, which the MariaDB driver serves.

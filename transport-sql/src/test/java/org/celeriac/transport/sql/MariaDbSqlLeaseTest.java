@@ -1,5 +1,7 @@
 package org.celeriac.transport.sql;
 
+import org.celeriac.testsupport.ExternalDatabases;
+
 /** {@link AbstractSqlLeaseTest} on MariaDB (database {@code celeriac_tsql_lease}). */
 class MariaDbSqlLeaseTest extends AbstractSqlLeaseTest {
     @Override

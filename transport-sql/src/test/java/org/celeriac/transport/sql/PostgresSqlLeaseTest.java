@@ -1,5 +1,7 @@
 package org.celeriac.transport.sql;
 
+import org.celeriac.testsupport.ExternalDatabases;
+
 /** {@link AbstractSqlLeaseTest} on PostgreSQL (schema {@code celeriac_tsql_lease}). */
 class PostgresSqlLeaseTest extends AbstractSqlLeaseTest {
     @Override

@@ -1,5 +1,6 @@
 package org.celeriac.transport.sql;
 
+import org.celeriac.testsupport.ExternalDatabases;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 

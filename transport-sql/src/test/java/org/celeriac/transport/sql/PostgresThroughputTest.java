@@ -1,5 +1,6 @@
 package org.celeriac.transport.sql;
 
+import org.celeriac.testsupport.ExternalDatabases;
 import java.nio.file.Path;
 
 /** {@link ThroughputTest} on PostgreSQL. */

@@ -1,4 +1,4 @@
-package org.celeriac.backend.redis;
+package org.celeriac.testsupport;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Assumptions;
  * kill or reconfigure a server: never the shared one. {@link #close()} stops it (SIGTERM, then SIGKILL);
  * {@link #restart()} starts it again on the same port and directory. Not thread-safe.
  */
-final class RedisServerProcess implements AutoCloseable {
+public final class RedisServerProcess implements AutoCloseable {
     private static final String BINARY = "/usr/bin/redis-server";
     private final Path dir;
     private final int port;
@@ -35,7 +35,7 @@ final class RedisServerProcess implements AutoCloseable {
     }
 
     /** A free loopback port (free a moment ago). */
-    static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {
@@ -57,7 +57,7 @@ final class RedisServerProcess implements AutoCloseable {
      * Starts {@code redis-server --port P --bind 127.0.0.1 --dir dir --save "" --appendonly no} followed by
      * {@code extra} (later arguments win, e.g. {@code "--appendonly", "yes"}) and waits until it accepts.
      */
-    static RedisServerProcess server(Path dir, String... extra) throws IOException {
+    public static RedisServerProcess server(Path dir, String... extra) throws IOException {
         requireBinary();
         int port = freePort();
         List<String> a = new ArrayList<>(List.of(BINARY, "--port", Integer.toString(port), "--bind", "127.0.0.1",
@@ -69,7 +69,7 @@ final class RedisServerProcess implements AutoCloseable {
     }
 
     /** Starts a Sentinel that monitors {@code master} as {@code masterName} (quorum 1), from a generated config. */
-    static RedisServerProcess sentinel(Path dir, RedisServerProcess master, String masterName) throws IOException {
+    public static RedisServerProcess sentinel(Path dir, RedisServerProcess master, String masterName) throws IOException {
         requireBinary();
         int port = freePort();
         Path conf = dir.resolve("sentinel-" + port + ".conf");
@@ -95,7 +95,7 @@ final class RedisServerProcess implements AutoCloseable {
                 .until(this::accepts);
     }
 
-    boolean accepts() {
+    public boolean accepts() {
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 200);
             return true;
@@ -104,16 +104,16 @@ final class RedisServerProcess implements AutoCloseable {
         }
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String url(int db) {
+    public String url(int db) {
         return "redis://127.0.0.1:" + port + "/" + db;
     }
 
     /** SIGKILL: the server gets no chance to write anything more. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("redis-server on port " + port + " survived SIGKILL for 10 s");
@@ -121,7 +121,7 @@ final class RedisServerProcess implements AutoCloseable {
     }
 
     /** SIGTERM and wait (then SIGKILL after 10 s). */
-    void stop() throws InterruptedException {
+    public void stop() throws InterruptedException {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             kill();
@@ -129,7 +129,7 @@ final class RedisServerProcess implements AutoCloseable {
     }
 
     /** Starts the same server again: same port, directory and arguments. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         if (process.isAlive()) {
             throw new IllegalStateException("stop or kill redis-server on port " + port + " first");
         }

@@ -1,4 +1,4 @@
-package org.celeriac.transport.sql;
+package org.celeriac.testsupport;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Assumptions;
  * or fails when {@code CI=true}. Overridable with {@code CELERIAC_TEST_POSTGRES_URL} /
  * {@code CELERIAC_TEST_MARIADB_URL} (a JDBC URL of an existing database, with credentials).
  */
-final class ExternalDatabases {
-    static final String POSTGRES = env("CELERIAC_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
-    static final String MARIADB = env("CELERIAC_TEST_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
+public final class ExternalDatabases {
+    public static final String POSTGRES = env("CELERIAC_TEST_POSTGRES_URL", "jdbc:postgresql://127.0.0.1:5432/test?user=postgres");
+    public static final String MARIADB = env("CELERIAC_TEST_MARIADB_URL", "jdbc:mariadb://127.0.0.1:3306/test?user=root");
     private static final Map<String, String> DOWN = new ConcurrentHashMap<>();
 
     private ExternalDatabases() {
@@ -31,14 +31,14 @@ final class ExternalDatabases {
     }
 
     /** A PostgreSQL URL whose current schema is {@code schema} (created if missing). */
-    static String postgres(String schema) {
+    public static String postgres(String schema) {
         require("PostgreSQL", POSTGRES, "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start");
         execute(POSTGRES, "create schema if not exists " + schema);
         return POSTGRES + (POSTGRES.contains("?") ? "&" : "?") + "currentSchema=" + schema;
     }
 
     /** A MariaDB URL on database {@code database} (created if missing). */
-    static String mariadb(String database) {
+    public static String mariadb(String database) {
         require("MariaDB", MARIADB, "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd");
         execute(MARIADB, "create database if not exists " + database);
         int slash = MARIADB.indexOf('/', "jdbc:mariadb://".length());
@@ -46,7 +46,7 @@ final class ExternalDatabases {
         return MARIADB.substring(0, slash + 1) + database + (q < 0 ? "" : MARIADB.substring(q));
     }
 
-    static void execute(String url, String sql) {
+    public static void execute(String url, String sql) {
         try (Connection c = DriverManager.getConnection(url); Statement s = c.createStatement()) {
             s.execute(sql);
             if (!c.getAutoCommit()) {
