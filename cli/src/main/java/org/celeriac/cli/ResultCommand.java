@@ -51,6 +51,13 @@ final class ResultCommand implements Callable<Integer> {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         JsonCodec json = JsonCodec.load(loader);
         try (Celeriac app = connection.builder(loader).build()) {
+            if (isRpc(app.settings().string("result_backend").orElse(""))) {
+                System.err.println("celeriac result: the result backend is rpc://, which sends each result to the "
+                        + "client that sent the task (its private reply queue), so no other process can read task "
+                        + id + " by id. Read it from the sending program (AsyncResult.get), or configure a shared "
+                        + "result backend (redis://…, jdbc:…, mongodb://…) to use 'celeriac result'");
+                return Main.CONFIG;
+            }
             AsyncResult<Object> r = app.asyncResult(id);
             Object value;
             try {
@@ -67,6 +74,12 @@ final class ResultCommand implements Callable<Integer> {
             System.out.flush();
             return Main.OK;
         }
+    }
+
+    /** {@code rpc://…}, or Celery 3's bare {@code amqp} that means the same. */
+    static boolean isRpc(String resultBackend) {
+        String b = resultBackend.trim().toLowerCase(java.util.Locale.ROOT);
+        return b.startsWith("rpc:") || b.equals("rpc") || b.equals("amqp");
     }
 
     private static String safeState(AsyncResult<?> r) {
