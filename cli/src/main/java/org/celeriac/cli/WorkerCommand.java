@@ -126,6 +126,11 @@ final class WorkerCommand implements Callable<Integer> {
             builder.set("worker_send_task_events", true);
         }
         try (Celeriac celeriac = builder.build()) {
+            Integer refused = rootGuard(celeriac, "root".equals(System.getProperty("user.name")),
+                    System.getenv("C_FORCE_ROOT"));
+            if (refused != null) {
+                return refused;
+            }
             Worker worker = new Worker(celeriac, new Worker.Options(nodeName, queues, concurrency, poolKind,
                     prefetchMultiplier));
             WorkerEvents.attach(celeriac, worker);
@@ -147,6 +152,29 @@ final class WorkerCommand implements Callable<Integer> {
             }
             return cold.get() ? Main.TASK_FAILED : Main.OK;
         }
+    }
+
+    /**
+     * Celery's root guard ({@code celery/platforms.py check_privileges}): running as root logs a warning, and with
+     * an unsafe deserializer enabled (Kryo with {@code kryo_registration_required=false}, the JVM's pickle) the
+     * worker refuses to start unless {@code C_FORCE_ROOT=1}.
+     *
+     * @return an exit code when the worker must not start, else null
+     */
+    static Integer rootGuard(Celeriac app, boolean root, String forceRoot) {
+        if (!root) {
+            return null;
+        }
+        LOG.warn("You're running the worker with superuser privileges: this is absolutely not recommended! "
+                + "Run it as an unprivileged user (e.g. User= in the systemd unit)");
+        boolean unsafe = !app.settings().bool("kryo_registration_required", true);
+        if (unsafe && !"1".equals(forceRoot) && !"true".equalsIgnoreCase(forceRoot)) {
+            System.err.println("celeriac worker: refusing to run as root with kryo_registration_required=false: a "
+                    + "message could then make this process instantiate any class on its class path. Run as an "
+                    + "unprivileged user, keep Kryo's class registration on, or set C_FORCE_ROOT=1 if you really must");
+            return Main.CONFIG;
+        }
+        return null;
     }
 
     private static void awaitStop(Worker worker, AtomicBoolean cold) throws InterruptedException {
