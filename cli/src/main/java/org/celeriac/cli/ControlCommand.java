@@ -28,7 +28,7 @@ import picocli.CommandLine.Parameters;
                 "  pool_grow [N] | pool_shrink [N] resize the pool (default 1)",
                 "  add_consumer QUEUE [EXCHANGE [TYPE [ROUTING_KEY]]] | cancel_consumer QUEUE",
                 "  enable_events | disable_events | heartbeat",
-                "Needs a transport with broadcast (Redis, RabbitMQ, memory://)."},
+                "Needs a transport with broadcast (Redis, RabbitMQ, SQL, memory://)."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:at least one node replied (or shutdown was sent)",
                 "2:usage error (unknown action, missing argument)",
@@ -52,19 +52,13 @@ final class ControlCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!ACTIONS.contains(action)) {
-            System.err.println("celeriac control: error: Invalid value for 'ACTION': '" + action + "' is not one of "
-                    + String.join(", ", ACTIONS.stream().map(a -> "'" + a + "'").toList()) + ".");
-            System.err.flush();
+        if (!RemoteControlOptions.knownAction("control", action, ACTIONS)) {
             return Main.USAGE;
         }
         Map<String, Object> arguments = arguments(action, args);
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         JsonCodec json = JsonCodec.load(loader);
-        ControlOptions options = remote.options();
-        if (!remote.json) {
-            options = options.withCallback((node, reply) -> RemoteControlOptions.say(System.out, json, node, reply, true));
-        }
+        ControlOptions options = remote.printingOptions(json);
         Map<String, Object> replies;
         try (Celeriac app = connection.builder(loader).build(); ControlClient client = new ControlClient(app)) {
             if (action.equals("shutdown")) {
@@ -76,9 +70,7 @@ final class ControlCommand implements Callable<Integer> {
             }
             replies = client.call(action, arguments, options);
         }
-        if (replies.isEmpty()) {
-            System.err.println(RemoteControlOptions.NO_REPLY_MESSAGE);
-            System.err.flush();
+        if (RemoteControlOptions.noReply(replies)) {
             return RemoteControlOptions.NO_REPLY;
         }
         if (remote.json) {

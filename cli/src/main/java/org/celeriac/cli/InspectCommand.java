@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Inspect the workers at runtime (Celery's 'celery inspect'); Java and Python workers answer alike.",
                 "Actions: " + InspectCommand.ACTIONS_TEXT,
-                "Needs a transport with broadcast (Redis, RabbitMQ, memory://)."},
+                "Needs a transport with broadcast (Redis, RabbitMQ, SQL, memory://)."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:at least one node replied",
                 "2:usage error (e.g. an unknown action)",
@@ -45,26 +45,18 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!ACTIONS.contains(action)) {
-            System.err.println("celeriac inspect: error: Invalid value for 'ACTION': '" + action + "' is not one of "
-                    + String.join(", ", ACTIONS.stream().map(a -> "'" + a + "'").toList()) + ".");
-            System.err.flush();
+        if (!RemoteControlOptions.knownAction("inspect", action, ACTIONS)) {
             return Main.USAGE;
         }
         Map<String, Object> arguments = arguments(action, args);
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         JsonCodec json = JsonCodec.load(loader);
-        ControlOptions options = remote.options();
-        if (!remote.json) {
-            options = options.withCallback((node, reply) -> RemoteControlOptions.say(System.out, json, node, reply, true));
-        }
+        ControlOptions options = remote.printingOptions(json);
         Map<String, Object> replies;
         try (Celeriac app = connection.builder(loader).build(); ControlClient client = new ControlClient(app)) {
             replies = client.call(action, arguments, options);
         }
-        if (replies.isEmpty()) {
-            System.err.println(RemoteControlOptions.NO_REPLY_MESSAGE);
-            System.err.flush();
+        if (RemoteControlOptions.noReply(replies)) {
             return RemoteControlOptions.NO_REPLY;
         }
         if (remote.json) {

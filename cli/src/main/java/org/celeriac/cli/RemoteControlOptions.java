@@ -45,6 +45,43 @@ final class RemoteControlOptions {
         return ControlOptions.defaults().withTimeout(t).withDestination(destination);
     }
 
+    /**
+     * The client options for a command that prints each reply as it arrives (Celery's callback), unless
+     * {@code --json} asks for one document at the end.
+     *
+     * @throws IllegalArgumentException when the timeout is not a number of seconds >= 0
+     */
+    ControlOptions printingOptions(JsonCodec codec) {
+        ControlOptions o = options();
+        return json ? o : o.withCallback((node, reply) -> say(System.out, codec, node, reply, true));
+    }
+
+    /**
+     * Checks a command's action against the valid ones; an unknown one is reported as picocli reports a bad
+     * value, listing the valid actions.
+     *
+     * @return true when {@code action} is valid
+     */
+    static boolean knownAction(String command, String action, List<String> actions) {
+        if (actions.contains(action)) {
+            return true;
+        }
+        System.err.println("celeriac " + command + ": error: Invalid value for 'ACTION': '" + action + "' is not one of "
+                + String.join(", ", actions.stream().map(a -> "'" + a + "'").toList()) + ".");
+        System.err.flush();
+        return false;
+    }
+
+    /** Prints Celery's "no nodes replied" error when nobody replied; returns true in that case. */
+    static boolean noReply(java.util.Map<String, Object> replies) {
+        if (!replies.isEmpty()) {
+            return false;
+        }
+        System.err.println(NO_REPLY_MESSAGE);
+        System.err.flush();
+        return true;
+    }
+
     /** One reply, as Celery's callback prints it: {@code ->  node: OK} and, with {@code body}, the reply. */
     static void say(PrintStream out, JsonCodec json, String node, Object reply, boolean body) {
         boolean error = reply instanceof Map<?, ?> m && !m.containsKey("ok") && m.containsKey("error");

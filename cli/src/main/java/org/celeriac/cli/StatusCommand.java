@@ -36,9 +36,7 @@ final class StatusCommand implements Callable<Integer> {
         try (Celeriac app = connection.builder(loader).build(); ControlClient client = new ControlClient(app)) {
             replies = client.ping(options);
         }
-        if (replies.isEmpty()) {
-            System.err.println(RemoteControlOptions.NO_REPLY_MESSAGE);
-            System.err.flush();
+        if (RemoteControlOptions.noReply(replies)) {
             return RemoteControlOptions.NO_REPLY;
         }
         if (remote.json) {
