@@ -55,13 +55,25 @@ public interface ResultBackend extends AutoCloseable {
      */
     CompletableFuture<TaskMeta> whenReady(String taskId, Duration pollInterval);
 
-    /** Removes a task's meta (Celery {@code forget}); missing ids are ignored. */
+    /**
+     * Removes a task's meta (Celery {@code forget}); missing ids are ignored.
+     *
+     * @throws ResultBackendException when the store fails
+     */
     void forget(String taskId);
 
-    /** Saves a group result (Celery {@code GroupResult.save()}). */
+    /**
+     * Saves a group result (Celery {@code GroupResult.save()}).
+     *
+     * @throws ResultBackendException when the store fails
+     */
     void saveGroup(GroupMeta group);
 
-    /** Reads a saved group (Celery {@code GroupResult.restore()}); empty when missing. */
+    /**
+     * Reads a saved group (Celery {@code GroupResult.restore()}); empty when missing.
+     *
+     * @throws ResultBackendException when the read fails
+     */
     Optional<GroupMeta> restoreGroup(String groupId);
 
     /** Removes a saved group; missing ids are ignored. */
@@ -70,7 +82,9 @@ public interface ResultBackend extends AutoCloseable {
     /**
      * Atomically adds {@code delta} to the chord counter of {@code groupId} and returns the new value
      * (the chord join: the body runs when the counter reaches the chord size). Concurrent calls from
-     * many processes never lose an increment.
+     * many processes never lose an increment. Blocks for one round trip.
+     *
+     * @throws ResultBackendException when the store fails
      */
     long incrementChordCounter(String groupId, long delta);
 
