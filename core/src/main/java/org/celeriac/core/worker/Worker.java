@@ -213,22 +213,19 @@ public final class Worker implements AutoCloseable {
     private final boolean trackStartedDefault;
     private final boolean ignoreResultDefault;
     private final boolean resultExtended;
-    private final int maxHeldEta;
+    private final EtaHold etaHold;
     private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
-    private final Map<Request, ScheduledFuture<?>> held = new ConcurrentHashMap<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicInteger threadSeq = new AtomicInteger();
     private final AtomicReference<Phase> phase = new AtomicReference<>(Phase.NEW);
     private final CountDownLatch terminated = new CountDownLatch(1);
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicLong processed = new AtomicLong();
-    private final AtomicInteger heldCount = new AtomicInteger();
     // inspect state (celery/worker/state.py): reserved + active requests by id, totals, revoked ids
     private final Map<String, Request> requests = new ConcurrentHashMap<>();
     private final Map<String, AtomicLong> totals = new ConcurrentHashMap<>();
     private final LimitedSet revoked = LimitedSet.forRevokes();
-    private final Map<String, String> rateLimits = new ConcurrentHashMap<>(); // "" = disabled
-    private final Map<String, List<Double>> timeLimits = new ConcurrentHashMap<>(); // [soft, hard], null = none
+        private final Map<String, List<Double>> timeLimits = new ConcurrentHashMap<>(); // [soft, hard], null = none
     private final LamportClock clock = new LamportClock();
     private final List<Slot> slots = new CopyOnWriteArrayList<>();
     private final Map<String, QueueInfo> queueInfo = new ConcurrentHashMap<>();
@@ -236,7 +233,7 @@ public final class Worker implements AutoCloseable {
     private volatile long startedNanos;
     private volatile ControlServer control;
     private volatile ScheduledExecutorService scheduler;
-    private final Map<String, RateBucket> buckets = new ConcurrentHashMap<>();
+    private final RateLimits rateLimits = new RateLimits(ready::add, () -> scheduler);
     private final AtomicInteger leakedThreads = new AtomicInteger();
     private final AtomicLong leakedThreadsTotal = new AtomicLong();
     private final Duration defaultTimeLimit;
@@ -270,7 +267,8 @@ public final class Worker implements AutoCloseable {
         this.trackStartedDefault = s.bool("task_track_started", false);
         this.ignoreResultDefault = s.bool("task_ignore_result", false);
         this.resultExtended = s.bool("result_extended", false);
-        this.maxHeldEta = s.integer("worker_max_held_eta", 100_000);
+        this.etaHold = new EtaHold(s.integer("worker_max_held_eta", 100_000), () -> scheduler, this::reserve,
+                this::updatePrefetch);
         this.taskEvents = s.bool("worker_send_task_events", false);
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
@@ -357,7 +355,7 @@ public final class Worker implements AutoCloseable {
         Slot slot = new Slot(queues);
         slots.add(slot);
         try {
-            Consumer c = app.broker().consume(queues, prefetch == 0 ? 0 : prefetch + Math.max(0, heldCount.get()),
+            Consumer c = app.broker().consume(queues, prefetch == 0 ? 0 : prefetch + etaHold.count(),
                     d -> onDelivery(slot, d));
             slot.consumer.complete(c);
         } catch (RuntimeException e) {
@@ -427,160 +425,17 @@ public final class Worker implements AutoCloseable {
             return;
         }
         Instant eta = msg.eta();
-        long delayMs = eta == null ? 0 : Instant.now().until(eta, java.time.temporal.ChronoUnit.MILLIS);
-        if (delayMs > 0) {
-            hold(req, delayMs);
+        if (eta != null && eta.isAfter(Instant.now())) {
+            hold(req, eta);
         } else {
             reserve(req);
         }
     }
 
-    /** Celery's {@code task_reserved}: known to inspect as reserved, queued for the pool. */
+    /** Celery's {@code task_reserved}: known to inspect as reserved, queued for the pool (after its rate limit). */
     private void reserve(Request req) {
         requests.put(req.msg.id(), req);
-        RateBucket b = bucketFor(req.def);
-        if (b == null) {
-            ready.add(req);
-            return;
-        }
-        synchronized (b) {
-            if (b.waiting.isEmpty() && b.tryTake()) {
-                ready.add(req);
-                return;
-            }
-            b.waiting.add(req);
-            scheduleDrain(b);
-        }
-    }
-
-    /**
-     * The token bucket of a task type (kombu's {@code TokenBucket(rate, capacity=1)}, one per task name per worker
-     * as Celery's {@code task_buckets}) and the requests waiting for a token, in arrival order. Guarded by itself.
-     */
-    static final class RateBucket {
-        final String limit;
-        final double perSecond;
-        final java.util.ArrayDeque<Request> waiting = new java.util.ArrayDeque<>();
-        double tokens = 1;
-        long lastNanos = System.nanoTime();
-        ScheduledFuture<?> drain;
-
-        RateBucket(String limit, double perSecond) {
-            this.limit = limit;
-            this.perSecond = perSecond;
-        }
-
-        private void refill() {
-            long now = System.nanoTime();
-            tokens = Math.min(1, tokens + (now - lastNanos) / 1e9 * perSecond);
-            lastNanos = now;
-        }
-
-        boolean tryTake() {
-            refill();
-            if (tokens >= 1) {
-                tokens -= 1;
-                return true;
-            }
-            return false;
-        }
-
-        long nanosUntilToken() {
-            refill();
-            return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / perSecond * 1e9);
-        }
-    }
-
-    /** The bucket for the task's rate limit in force, created or replaced when the limit changed; null: none. */
-    private RateBucket bucketFor(TaskDefinition def) {
-        String limit = rateLimit(def);
-        org.celeriac.api.RateLimit parsed;
-        try {
-            parsed = org.celeriac.api.RateLimit.parse(limit);
-        } catch (IllegalArgumentException e) {
-            LOG.error("Task {}: ignoring its rate limit: {}", def.name(), e.getMessage());
-            parsed = org.celeriac.api.RateLimit.NONE;
-        }
-        if (parsed.unlimited()) {
-            RateBucket old = buckets.remove(def.name());
-            if (old != null) {
-                flush(old);
-            }
-            return null;
-        }
-        double perSecond = parsed.perSecond();
-        RateBucket[] replaced = new RateBucket[1];
-        RateBucket b = buckets.compute(def.name(), (k, cur) -> {
-            if (cur != null && cur.limit.equals(limit)) {
-                return cur;
-            }
-            replaced[0] = cur;
-            return new RateBucket(limit, perSecond);
-        });
-        if (replaced[0] != null) {
-            flush(replaced[0]);
-        }
-        return b;
-    }
-
-    /** Sends the requests waiting in a bucket that is no longer used through the current one. */
-    private void flush(RateBucket old) {
-        List<Request> moved;
-        synchronized (old) {
-            if (old.drain != null) {
-                old.drain.cancel(false);
-                old.drain = null;
-            }
-            moved = new ArrayList<>(old.waiting);
-            old.waiting.clear();
-        }
-        moved.forEach(this::reserve);
-    }
-
-    private void scheduleDrain(RateBucket b) { // holds b
-        if (b.drain == null && scheduler != null && !scheduler.isShutdown()) {
-            b.drain = scheduler.schedule(() -> drain(b), Math.max(1_000_000L, b.nanosUntilToken()), TimeUnit.NANOSECONDS);
-        }
-    }
-
-    private void drain(RateBucket b) {
-        synchronized (b) {
-            b.drain = null;
-            while (!b.waiting.isEmpty() && b.tryTake()) {
-                ready.add(b.waiting.poll());
-            }
-            if (!b.waiting.isEmpty()) {
-                scheduleDrain(b);
-            }
-        }
-    }
-
-    /** Removes and returns the requests waiting for a rate-limit token that match. */
-    private List<Request> removeWaiting(java.util.function.Predicate<Request> which) {
-        List<Request> out = new ArrayList<>();
-        for (RateBucket b : buckets.values()) {
-            synchronized (b) {
-                b.waiting.removeIf(r -> {
-                    if (which.test(r)) {
-                        out.add(r);
-                        return true;
-                    }
-                    return false;
-                });
-            }
-        }
-        return out;
-    }
-
-    /** Requests held by rate limits now. */
-    int rateLimitedCount() {
-        int n = 0;
-        for (RateBucket b : buckets.values()) {
-            synchronized (b) {
-                n += b.waiting.size();
-            }
-        }
-        return n;
+        rateLimits.admit(req);
     }
 
     private void forget(Request req) {
@@ -600,32 +455,12 @@ public final class Worker implements AutoCloseable {
         }
     }
 
-    private void hold(Request req, long delayMs) {
-        int n = heldCount.incrementAndGet();
-        if (n > maxHeldEta) {
-            heldCount.decrementAndGet();
+    private void hold(Request req, Instant eta) {
+        if (!etaHold.hold(req, eta)) {
             LOG.warn("Holding {} ETA/countdown messages already (worker_max_held_eta); task {}[{}] goes back to the "
-                    + "queue for now", maxHeldEta, req.msg().displayName(), req.msg().id());
+                    + "queue for now", etaHold.max(), req.msg().displayName(), req.msg().id());
             settle(req.slot, req.delivery(), true);
-            return;
         }
-        updatePrefetch();
-        ScheduledFuture<?> f = scheduler.schedule(() -> {
-            if (held.remove(req) != null) {
-                release();
-                reserve(req);
-            }
-        }, delayMs, TimeUnit.MILLISECONDS);
-        held.put(req, f);
-        if (f.isDone() && held.remove(req) != null) { // ran before it was recorded
-            release();
-            reserve(req);
-        }
-    }
-
-    private void release() {
-        heldCount.decrementAndGet();
-        updatePrefetch();
     }
 
     /** prefetch = concurrency x multiplier, raised by the number of held ETA messages (as Celery's QoS). */
@@ -633,7 +468,7 @@ public final class Worker implements AutoCloseable {
         if (prefetch == 0) {
             return;
         }
-        int value = prefetch + Math.max(0, heldCount.get());
+        int value = prefetch + etaHold.count();
         for (Slot s : slots) {
             Consumer c = s.consumer.getNow(null);
             if (c != null) {
@@ -1049,7 +884,7 @@ public final class Worker implements AutoCloseable {
 
     /** The prefetch limit in force: concurrency x multiplier plus the held ETA messages; 0 = unlimited. */
     int prefetchCount() {
-        return prefetch == 0 ? 0 : prefetch + Math.max(0, heldCount.get());
+        return prefetch == 0 ? 0 : prefetch + etaHold.count();
     }
 
     /** Reserved and active requests by task id (Celery's {@code worker_state.requests}). */
@@ -1070,7 +905,7 @@ public final class Worker implements AutoCloseable {
 
     /** Requests held until their ETA, earliest first. */
     List<Request> scheduledRequests() {
-        return held.keySet().stream().sorted(java.util.Comparator.comparing(r -> r.msg.eta())).toList();
+        return etaHold.scheduled();
     }
 
     /** The queues consumed, with their exchange, for {@code active_queues}. */
@@ -1093,17 +928,10 @@ public final class Worker implements AutoCloseable {
         Set<String> wanted = new LinkedHashSet<>(ids);
         wanted.forEach(revoked::add);
         Set<String> found = new LinkedHashSet<>();
-        for (Request r : List.copyOf(held.keySet())) {
-            if (wanted.contains(r.msg.id())) {
-                ScheduledFuture<?> f = held.remove(r);
-                if (f != null) {
-                    f.cancel(false);
-                    release();
-                    discardRevoked(r, "revoked");
-                }
-            }
+        for (Request r : etaHold.remove(r -> wanted.contains(r.msg.id()))) {
+            discardRevoked(r, "revoked");
         }
-        for (Request r : removeWaiting(r -> wanted.contains(r.msg.id()))) {
+        for (Request r : rateLimits.removeWaiting(r -> wanted.contains(r.msg.id()))) {
             discardRevoked(r, terminate ? "terminated" : "revoked");
             if (terminate) {
                 found.add(r.msg.id());
@@ -1137,11 +965,7 @@ public final class Worker implements AutoCloseable {
 
     /** The rate limit in force for a task: the one set by remote control, else the task's own; nullable. */
     String rateLimit(TaskDefinition def) {
-        String override = rateLimits.get(def.name());
-        if (override != null) {
-            return override.isEmpty() ? null : override;
-        }
-        return def.options().rateLimit();
+        return rateLimits.rateLimit(def);
     }
 
     /**
@@ -1149,13 +973,12 @@ public final class Worker implements AutoCloseable {
      * Requests waiting for a token go through the new limit at once.
      */
     void setRateLimit(String task, String limit) {
-        rateLimits.put(task, limit == null ? "" : limit);
-        app.registry().get(task).ifPresent(def -> {
-            RateBucket current = buckets.get(task);
-            if (current != null) {
-                bucketFor(def); // replaces (or drops) the bucket and re-queues its waiting requests
-            }
-        });
+        rateLimits.set(task, limit, app.registry().get(task));
+    }
+
+    /** Requests held by rate limits now. */
+    int rateLimitedCount() {
+        return rateLimits.waitingCount();
     }
 
     /**
@@ -1219,16 +1042,8 @@ public final class Worker implements AutoCloseable {
                 forget(r);
             }
         }
-        removeWaiting(r -> r.slot == slot).forEach(this::forget);
-        for (Request r : List.copyOf(held.keySet())) {
-            if (r.slot == slot) {
-                ScheduledFuture<?> f = held.remove(r);
-                if (f != null) {
-                    f.cancel(false);
-                    release();
-                }
-            }
-        }
+        rateLimits.removeWaiting(r -> r.slot == slot).forEach(this::forget);
+        etaHold.remove(r -> r.slot == slot);
         if (slot.running.get() == 0) {
             closeSlot(slot);
             slots.remove(slot);
@@ -1341,20 +1156,10 @@ public final class Worker implements AutoCloseable {
         if (cs != null) {
             cs.close();
         }
-        for (ScheduledFuture<?> f : held.values()) {
-            f.cancel(false);
-        }
-        held.clear();
+        etaHold.clear();
         List<Request> pending = new ArrayList<>();
         ready.drainTo(pending);
-        pending.addAll(removeWaiting(r -> true));
-        for (RateBucket b : buckets.values()) {
-            synchronized (b) {
-                if (b.drain != null) {
-                    b.drain.cancel(false);
-                }
-            }
-        }
+        pending.addAll(rateLimits.stop());
         pending.remove(POISON);
         pending.forEach(this::forget);
         if (!pending.isEmpty()) {

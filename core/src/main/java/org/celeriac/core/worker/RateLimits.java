@@ -1,0 +1,221 @@
+package org.celeriac.core.worker;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.function.Supplier;
+import org.celeriac.api.RateLimit;
+import org.celeriac.api.TaskDefinition;
+import org.celeriac.core.worker.Worker.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker's per-task rate limits (Celery's {@code task_buckets}, {@code celery/worker/consumer/consumer.py}):
+ * a token bucket per task name, the requests waiting for a token in arrival order, and the limits set at run time
+ * by the {@code rate_limit} control command. A request that may run goes to {@code ready}. Thread-safe.
+ */
+final class RateLimits {
+    private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
+
+    /**
+     * The token bucket of a task type (kombu's {@code TokenBucket(rate, capacity=1)}) and the requests waiting for
+     * a token, in arrival order. Guarded by itself.
+     */
+    static final class RateBucket {
+        final String limit;
+        final double perSecond;
+        final ArrayDeque<Request> waiting = new ArrayDeque<>();
+        double tokens = 1;
+        long lastNanos = System.nanoTime();
+        ScheduledFuture<?> drain;
+
+        RateBucket(String limit, double perSecond) {
+            this.limit = limit;
+            this.perSecond = perSecond;
+        }
+
+        private void refill() {
+            long now = System.nanoTime();
+            tokens = Math.min(1, tokens + (now - lastNanos) / 1e9 * perSecond);
+            lastNanos = now;
+        }
+
+        boolean tryTake() {
+            refill();
+            if (tokens >= 1) {
+                tokens -= 1;
+                return true;
+            }
+            return false;
+        }
+
+        long nanosUntilToken() {
+            refill();
+            return tokens >= 1 ? 0 : (long) Math.ceil((1 - tokens) / perSecond * 1e9);
+        }
+    }
+
+    private final Map<String, RateBucket> buckets = new ConcurrentHashMap<>();
+    private final Map<String, String> overrides = new ConcurrentHashMap<>(); // "" = disabled
+    private final Consumer<Request> ready;
+    private final Supplier<ScheduledExecutorService> scheduler;
+
+    /**
+     * @param ready where a request that may run goes (the pool's queue)
+     * @param scheduler the worker's timer, null before start
+     */
+    RateLimits(Consumer<Request> ready, Supplier<ScheduledExecutorService> scheduler) {
+        this.ready = ready;
+        this.scheduler = scheduler;
+    }
+
+    /** Sends the request to {@code ready} now, or once a token of its task's bucket is there. */
+    void admit(Request req) {
+        RateBucket b = bucketFor(req.def);
+        if (b == null) {
+            ready.accept(req);
+            return;
+        }
+        synchronized (b) {
+            if (b.waiting.isEmpty() && b.tryTake()) {
+                ready.accept(req);
+                return;
+            }
+            b.waiting.add(req);
+            scheduleDrain(b);
+        }
+    }
+
+    /** The rate limit in force for a task: the one set by remote control, else the task's own; nullable. */
+    String rateLimit(TaskDefinition def) {
+        String override = overrides.get(def.name());
+        if (override != null) {
+            return override.isEmpty() ? null : override;
+        }
+        return def.options().rateLimit();
+    }
+
+    /** Sets a task's limit at run time (null or empty: disabled); requests waiting go through the new one at once. */
+    void set(String task, String limit, java.util.Optional<TaskDefinition> def) {
+        overrides.put(task, limit == null ? "" : limit);
+        def.ifPresent(d -> {
+            if (buckets.get(task) != null) {
+                bucketFor(d); // replaces (or drops) the bucket and re-admits its waiting requests
+            }
+        });
+    }
+
+    /** The bucket for the task's rate limit in force, created or replaced when the limit changed; null: none. */
+    private RateBucket bucketFor(TaskDefinition def) {
+        String limit = rateLimit(def);
+        RateLimit parsed;
+        try {
+            parsed = RateLimit.parse(limit);
+        } catch (IllegalArgumentException e) {
+            LOG.error("Task {}: ignoring its rate limit: {}", def.name(), e.getMessage());
+            parsed = RateLimit.NONE;
+        }
+        if (parsed.unlimited()) {
+            RateBucket old = buckets.remove(def.name());
+            if (old != null) {
+                flush(old);
+            }
+            return null;
+        }
+        double perSecond = parsed.perSecond();
+        RateBucket[] replaced = new RateBucket[1];
+        RateBucket b = buckets.compute(def.name(), (k, cur) -> {
+            if (cur != null && cur.limit.equals(limit)) {
+                return cur;
+            }
+            replaced[0] = cur;
+            return new RateBucket(limit, perSecond);
+        });
+        if (replaced[0] != null) {
+            flush(replaced[0]);
+        }
+        return b;
+    }
+
+    /** Sends the requests waiting in a bucket that is no longer used through the current one. */
+    private void flush(RateBucket old) {
+        List<Request> moved;
+        synchronized (old) {
+            if (old.drain != null) {
+                old.drain.cancel(false);
+                old.drain = null;
+            }
+            moved = new ArrayList<>(old.waiting);
+            old.waiting.clear();
+        }
+        moved.forEach(this::admit);
+    }
+
+    private void scheduleDrain(RateBucket b) { // holds b
+        ScheduledExecutorService s = scheduler.get();
+        if (b.drain == null && s != null && !s.isShutdown()) {
+            b.drain = s.schedule(() -> drain(b), Math.max(1_000_000L, b.nanosUntilToken()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void drain(RateBucket b) {
+        synchronized (b) {
+            b.drain = null;
+            while (!b.waiting.isEmpty() && b.tryTake()) {
+                ready.accept(b.waiting.poll());
+            }
+            if (!b.waiting.isEmpty()) {
+                scheduleDrain(b);
+            }
+        }
+    }
+
+    /** Removes and returns the requests waiting for a token that match. */
+    List<Request> removeWaiting(Predicate<Request> which) {
+        List<Request> out = new ArrayList<>();
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                b.waiting.removeIf(r -> {
+                    if (which.test(r)) {
+                        out.add(r);
+                        return true;
+                    }
+                    return false;
+                });
+            }
+        }
+        return out;
+    }
+
+    /** Requests waiting for a token now. */
+    int waitingCount() {
+        int n = 0;
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                n += b.waiting.size();
+            }
+        }
+        return n;
+    }
+
+    /** At shutdown: cancels the drains and returns every waiting request. */
+    List<Request> stop() {
+        List<Request> out = removeWaiting(r -> true);
+        for (RateBucket b : buckets.values()) {
+            synchronized (b) {
+                if (b.drain != null) {
+                    b.drain.cancel(false);
+                }
+            }
+        }
+        return out;
+    }
+}
