@@ -214,6 +214,8 @@ public final class Worker implements AutoCloseable {
     private final boolean ignoreResultDefault;
     private final boolean resultExtended;
     private final EtaHold etaHold;
+    private final ResultStore resultStore;
+    private final Duration resultFlushTimeout;
     private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
     private final AtomicInteger threadSeq = new AtomicInteger();
@@ -270,6 +272,8 @@ public final class Worker implements AutoCloseable {
         this.etaHold = new EtaHold(s.integer("worker_max_held_eta", 100_000), () -> scheduler, this::reserve,
                 this::updatePrefetch);
         this.taskEvents = s.bool("worker_send_task_events", false);
+        this.resultStore = new ResultStore(backend, s);
+        this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
     }
@@ -413,9 +417,9 @@ public final class Worker implements AutoCloseable {
                             + "Did you remember to put the jar holding this task on the worker's class path (--classpath), "
                             + "or to narrow -A to the right class?\nThe message's id was {} (queue {}).",
                     msg.task(), msg.id(), d.queue());
-            store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, ExceptionInfo.notRegistered(msg.task()).toMap(), null,
-                    List.of(), Instant.now(), msg.group(), msg.parentId(), null));
-            settle(slot, d, false);
+            resultStore.store(new TaskMeta(msg.id(), TaskState.FAILURE, ExceptionInfo.notRegistered(msg.task()).toMap(),
+                    null, List.of(), Instant.now(), msg.group(), msg.parentId(), null), info(msg),
+                    stored -> settle(slot, d, false));
             return;
         }
         LOG.info("Task {}[{}] received", msg.displayName(), msg.id());
@@ -447,12 +451,8 @@ public final class Worker implements AutoCloseable {
         TaskMessage msg = req.msg;
         LOG.info("Discarding revoked task: {}[{}]", msg.displayName(), msg.id());
         forget(req);
-        store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null, List.of(),
-                Instant.now(), msg.group(), msg.parentId(), extended(req)));
-        chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap());
-        if (req.markAcknowledged()) {
-            settle(req.slot, req.delivery, null);
-        }
+        storeFinal(req, true, TaskState.REVOKED, new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null,
+                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), ExceptionInfo.revoked(reason).toMap());
     }
 
     private void hold(Request req, Instant eta) {
@@ -487,6 +487,7 @@ public final class Worker implements AutoCloseable {
         while (true) {
             Request req;
             try {
+                resultStore.awaitRoom(() -> phase.get() == Phase.RUNNING); // back-pressure: the result buffer is full
                 req = ready.take();
             } catch (InterruptedException e) {
                 return;
@@ -596,13 +597,9 @@ public final class Worker implements AutoCloseable {
         LOG.error("Hard time limit ({}s) exceeded for {}[{}]; its thread {} is abandoned and replaced ({} leaked now)",
                 secs(hard), msg.displayName(), msg.id(), t == null ? "?" : t.getName(), leakedThreads.get());
         org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
-        store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
-                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
         errbacks(msg);
-        chordPart(msg, TaskState.FAILURE, Exceptions.info(e).toMap());
-        if (req.markAcknowledged()) {
-            settle(req.slot, req.delivery(), null);
-        }
+        storeFinal(req, true, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
+                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap());
         finished(req);
         if (phase.get() == Phase.RUNNING) {
             startPoolThread();
@@ -634,12 +631,14 @@ public final class Worker implements AutoCloseable {
         }
         ScheduledFuture<?> softTimer = null;
         ScheduledFuture<?> hardTimer = null;
+        boolean settled = false; // storeFinal took over the acks_late acknowledgement
         try {
             if (msg.expires() != null && Instant.now().isAfter(msg.expires())) {
                 LOG.info("Discarding revoked task: {}[{}] (expired)", msg.displayName(), msg.id());
-                store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap(), null, List.of(),
-                        Instant.now(), msg.group(), msg.parentId(), extended(req)));
-                chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap());
+                settled = true;
+                storeFinal(req, acksLate, TaskState.REVOKED, new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("expired").toMap(),
+                        null, List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)),
+                        ExceptionInfo.revoked("expired").toMap());
                 return;
             }
             boolean ignoreResult = msg.ignoreResult()
@@ -649,8 +648,8 @@ public final class Worker implements AutoCloseable {
                 Map<String, Object> started = new LinkedHashMap<>();
                 started.put("pid", ProcessHandle.current().pid());
                 started.put("hostname", nodeName);
-                store(info(msg), new TaskMeta(msg.id(), TaskState.STARTED, started, null, List.of(), null, msg.group(),
-                        msg.parentId(), extended(req)));
+                resultStore.store(new TaskMeta(msg.id(), TaskState.STARTED, started, null, List.of(), null, msg.group(),
+                        msg.parentId(), extended(req)), info(msg), null);
             }
             Double[] limits = effectiveTimeLimits(req);
             if (limits[0] != null) {
@@ -662,8 +661,9 @@ public final class Worker implements AutoCloseable {
                 hardTimer = scheduler.schedule(() -> hardTimeout(req, hard), Math.round(hard * 1e6), TimeUnit.MICROSECONDS);
             }
             Outcome out = runner.run(req.def(), msg, nodeName, req.delivery().queue(), false,
-                    (state, meta) -> store(info(msg), new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
-                            TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req))),
+                    (state, meta) -> resultStore.store(new TaskMeta(msg.id(), TaskState.of(state), meta, null, List.of(),
+                            TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req)),
+                            info(msg), null),
                     () -> req.softTimedOut || req.terminated);
             if (softTimer != null) {
                 softTimer.cancel(false);
@@ -678,31 +678,31 @@ public final class Worker implements AutoCloseable {
             if (req.terminated) {
                 LOG.info("Task {}[{}] terminated after {}s (revoked with terminate=True)", msg.displayName(), msg.id(),
                         String.format(Locale.ROOT, "%.6f", secs));
-                store(info(msg), new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap(), null,
-                        List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)));
-                chordPart(msg, TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap());
+                settled = true;
+                storeFinal(req, acksLate, TaskState.REVOKED, new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked("terminated").toMap(),
+                        null, List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)),
+                        ExceptionInfo.revoked("terminated").toMap());
             } else if (out.retry() != null) {
-                retry(req, out);
+                settled = true;
+                retry(req, out, acksLate);
             } else if (out.succeeded()) {
                 List<Object> children = followUps(req, out.value());
-                if (!ignoreResult) {
-                    store(info(msg), new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null, children, Instant.now(),
-                            msg.group(), msg.parentId(), extended(req)));
-                }
-                chordPart(msg, TaskState.SUCCESS, out.value());
+                settled = true;
+                storeFinal(req, acksLate, TaskState.SUCCESS, ignoreResult ? null : new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null,
+                        children, Instant.now(), msg.group(), msg.parentId(), extended(req)), out.value());
                 if (LOG.isInfoEnabled()) {
                     LOG.info("Task {}[{}] succeeded in {}s: {}", msg.displayName(), msg.id(),
                             String.format(Locale.ROOT, "%.6f", secs), PyRepr.repr(out.value(), 200));
                 }
             } else {
-                if (!ignoreResult || app.settings().bool("task_store_errors_even_if_ignored", false)) {
-                    store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(),
-                            Instant.now(), msg.group(), msg.parentId(), extended(req)));
-                }
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
                         Exceptions.shortRepr(out.info()), out.traceback());
                 errbacks(msg);
-                chordPart(msg, TaskState.FAILURE, out.info().toMap());
+                boolean storeIt = !ignoreResult || app.settings().bool("task_store_errors_even_if_ignored", false);
+                settled = true;
+                storeFinal(req, acksLate, TaskState.FAILURE, !storeIt ? null : new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(),
+                        out.traceback(), List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)),
+                        out.info().toMap());
             }
         } finally {
             if (softTimer != null) {
@@ -711,13 +711,13 @@ public final class Worker implements AutoCloseable {
             if (hardTimer != null) {
                 hardTimer.cancel(false);
             }
-            if (acksLate && req.outcome.get() != 2 && req.markAcknowledged()) {
+            if (acksLate && !settled && req.outcome.get() != 2 && req.markAcknowledged()) {
                 settle(req.slot, req.delivery(), null);
             }
         }
     }
 
-    private void retry(Request req, Outcome out) {
+    private void retry(Request req, Outcome out, boolean acksLate) {
         TaskMessage msg = req.msg();
         Duration countdown = out.retry().countdown();
         Instant eta = Instant.now().plus(countdown);
@@ -731,12 +731,12 @@ public final class Worker implements AutoCloseable {
             app.publish(again, null, "", queue, queue).join();
         } catch (RuntimeException e) {
             LOG.error("Task {}[{}] could not be re-sent for its retry: {}", msg.displayName(), msg.id(), e.toString(), e);
-            store(info(msg), new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(), Instant.now(),
-                    msg.group(), msg.parentId(), extended(req)));
+            storeFinal(req, acksLate, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(), out.traceback(), List.of(),
+                    Instant.now(), msg.group(), msg.parentId(), extended(req)), null);
             return;
         }
-        store(info(msg), new TaskMeta(msg.id(), TaskState.RETRY, out.info().toMap(), out.traceback(), List.of(), null,
-                msg.group(), msg.parentId(), extended(req)));
+        storeFinal(req, acksLate, TaskState.RETRY, new TaskMeta(msg.id(), TaskState.RETRY, out.info().toMap(), out.traceback(), List.of(),
+                null, msg.group(), msg.parentId(), extended(req)), null);
         LOG.info("Task {}[{}] retry: Retry in {}s: {}", msg.displayName(), msg.id(),
                 org.celeriac.spi.serializer.PythonFloats.repr(countdown.toNanos() / 1e9), Exceptions.shortRepr(out.info()));
     }
@@ -811,18 +811,27 @@ public final class Worker implements AutoCloseable {
         return new TaskRequestInfo(msg.replyTo(), msg.id(), null);
     }
 
-    private void store(TaskRequestInfo request, TaskMeta meta) {
-        store(meta, request);
-    }
-
-    private void store(TaskMeta meta, TaskRequestInfo request) {
-        if (backend == null) {
-            return;
-        }
-        try {
-            backend.store(meta, request);
-        } catch (RuntimeException e) {
-            LOG.error("Cannot store state {} of task {} in the result backend: {}", meta.state(), meta.taskId(), e.toString(), e);
+    /**
+     * Stores a task's last state (through the result buffer), then joins its chord part (unless
+     * {@code chordResult} is null: a RETRY) and, when {@code ack}, acknowledges its message -- acks_late messages are
+     * acknowledged only once their result is stored, so a result the backend never got is redelivered.
+     *
+     * @param meta null when no result is stored (ignore_result)
+     */
+    private void storeFinal(Request req, boolean ack, TaskState state, TaskMeta meta, Object chordResult) {
+        TaskMessage msg = req.msg();
+        ResultStore.AfterStore after = stored -> {
+            if (chordResult != null) {
+                chordPart(msg, state, chordResult);
+            }
+            if (ack && req.markAcknowledged()) {
+                settle(req.slot, req.delivery(), null);
+            }
+        };
+        if (meta == null) {
+            after.done(true);
+        } else {
+            resultStore.store(meta, info(msg), after);
         }
     }
 
@@ -1180,6 +1189,13 @@ public final class Worker implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 break;
             }
+        }
+        List<String> unstored = resultStore.flush(resultFlushTimeout);
+        if (!unstored.isEmpty()) {
+            LOG.error("{}: {} task state(s) could not be stored: the result backend did not take them within {} s "
+                    + "(worker_result_flush_timeout); task ids {}. Their acks_late messages stay unacknowledged and go "
+                    + "back to the broker to run again; the results of the others are lost.", nodeName, unstored.size(),
+                    resultFlushTimeout.toMillis() / 1000.0, unstored);
         }
         for (Slot s : slots) {
             closeSlot(s); // unsettled (prefetched, held, running acks_late after a cold stop) go back
