@@ -406,8 +406,10 @@ public final class Worker implements AutoCloseable {
                     d.queue(), e.getMessage());
             settle(slot, d, false);
             return;
-        } catch (RuntimeException e) {
-            LOG.error("Cannot read a message from queue {}: {} -- rejected (not requeued)", d.queue(), e.toString(), e);
+        } catch (RuntimeException | StackOverflowError e) { // a hostile body must not kill the transport's thread
+            Object id = d.message().headers().get("id");
+            LOG.error("Cannot read a message{} from queue {}: {} -- rejected (not requeued)",
+                    id == null ? "" : " (task id " + id + ")", d.queue(), e.toString(), e);
             settle(slot, d, false);
             return;
         }
