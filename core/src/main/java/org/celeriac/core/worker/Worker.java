@@ -47,6 +47,7 @@ import org.celeriac.spi.backend.TaskRequestInfo;
 import org.celeriac.spi.broker.Broker;
 import org.celeriac.spi.broker.Consumer;
 import org.celeriac.spi.broker.Delivery;
+import org.celeriac.spi.broker.PublishOptions;
 import org.celeriac.spi.broker.QueueSpec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -215,6 +216,7 @@ public final class Worker implements AutoCloseable {
     private final boolean resultExtended;
     private final EtaHold etaHold;
     private final ResultStore resultStore;
+    private final Duration etaHoldMax; // null: every ETA is held in memory
     private final Duration resultFlushTimeout;
     private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -273,6 +275,7 @@ public final class Worker implements AutoCloseable {
                 this::updatePrefetch);
         this.taskEvents = s.bool("worker_send_task_events", false);
         this.resultStore = new ResultStore(backend, s);
+        this.etaHoldMax = s.duration("worker_eta_hold_max_seconds", Duration.ofSeconds(60));
         this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
@@ -431,8 +434,11 @@ public final class Worker implements AutoCloseable {
             return;
         }
         Instant eta = msg.eta();
-        if (eta != null && eta.isAfter(Instant.now())) {
-            hold(req, eta);
+        Instant now = Instant.now();
+        if (eta != null && eta.isAfter(now)) {
+            if (!deferToBroker(req, eta, now)) {
+                hold(req, eta);
+            }
         } else {
             reserve(req);
         }
@@ -455,6 +461,49 @@ public final class Worker implements AutoCloseable {
         forget(req);
         storeFinal(req, true, TaskState.REVOKED, new TaskMeta(msg.id(), TaskState.REVOKED, ExceptionInfo.revoked(reason).toMap(), null,
                 List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), ExceptionInfo.revoked(reason).toMap());
+    }
+
+    /**
+     * Hands a message whose ETA is further away than {@code worker_eta_hold_max_seconds} back to the transport's
+     * durable delayed delivery (when it has one): the same message (headers, properties, body) is published to the
+     * queue it came from (default exchange, routing key = queue, so an exchange bound to several queues does not
+     * copy it again) with {@link PublishOptions#notBefore} = its ETA, and the original is acknowledged once the
+     * broker confirmed the copy. So ETA messages (Python clients send them as plain messages with an {@code eta}
+     * header) never sit unacknowledged in worker memory for long (RabbitMQ's {@code consumer_timeout}, 30 min by
+     * default, celery#6760); the copy comes back when due and the last stretch is held in memory. If the publish
+     * fails the message is held in memory as before.
+     *
+     * @return false when the message is to be held in memory
+     */
+    private boolean deferToBroker(Request req, Instant eta, Instant now) {
+        if (etaHoldMax == null || !app.broker().capabilities().delayedDelivery()
+                || Duration.between(now, eta).compareTo(etaHoldMax) <= 0) {
+            return false;
+        }
+        Delivery d = req.delivery();
+        TaskMessage msg = req.msg();
+        CompletableFuture<Void> sent;
+        try {
+            sent = app.broker().publish("", d.queue(), d.message(), new PublishOptions(eta, null));
+        } catch (RuntimeException e) {
+            LOG.warn("Task {}[{}]: cannot hand its ETA {} to the broker's delayed delivery ({}); held in worker memory",
+                    msg.displayName(), msg.id(), eta, e.toString());
+            return false;
+        }
+        sent.whenComplete((v, e) -> {
+            if (e == null) {
+                LOG.info("Task {}[{}] has its ETA {} more than {} s away (worker_eta_hold_max_seconds): handed to the "
+                        + "broker's delayed delivery", msg.displayName(), msg.id(), eta, etaHoldMax.toMillis() / 1000.0);
+                if (req.markAcknowledged()) {
+                    settle(req.slot, d, null);
+                }
+            } else if (phase.get() == Phase.RUNNING && !req.slot.retiring) {
+                LOG.warn("Task {}[{}]: the broker did not take it for delayed delivery ({}); held in worker memory",
+                        msg.displayName(), msg.id(), e.toString());
+                hold(req, eta);
+            }
+        });
+        return true;
     }
 
     private void hold(Request req, Instant eta) {
