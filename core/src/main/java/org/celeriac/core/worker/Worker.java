@@ -217,6 +217,9 @@ public final class Worker implements AutoCloseable {
     private final EtaHold etaHold;
     private final ResultStore resultStore;
     private final Duration etaHoldMax; // null: every ETA is held in memory
+    private final Autoscaler autoscaler; // null without worker_autoscale
+    private final int maxTasksPerChild; // 0: no limit
+    private final boolean withoutMingle;
     private final Duration resultFlushTimeout;
     private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -260,13 +263,31 @@ public final class Worker implements AutoCloseable {
                 : s.integer("worker_concurrency", Runtime.getRuntime().availableProcessors());
         this.pool = options.pool() != null ? options.pool() : Pool.parse(s.string("worker_pool", "threads"));
         this.concurrency.set(pool == Pool.SOLO ? 1 : Math.max(1, c));
+        this.autoscaler = autoscaler(s.string("worker_autoscale", null));
+        if (autoscaler != null) {
+            concurrency.set(autoscaler.initial());
+        }
+        this.maxTasksPerChild = s.integer("worker_max_tasks_per_child", 0);
+        if (maxTasksPerChild < 0) {
+            throw new IllegalArgumentException("worker_max_tasks_per_child must be >= 1 (0 or unset: no limit), got "
+                    + maxTasksPerChild);
+        }
+        if (s.raw("worker_max_memory_per_child").filter(v -> !String.valueOf(v).isBlank()
+                && !"none".equalsIgnoreCase(String.valueOf(v))).isPresent()) {
+            LOG.warn("worker_max_memory_per_child (--max-memory-per-child) is ignored: all pool threads share one JVM "
+                    + "heap, so there is no child process to replace; bound the heap with -Xmx instead");
+        }
+        this.withoutMingle = s.bool("worker_without_mingle", false);
+        if (s.bool("worker_without_gossip", false)) {
+            LOG.debug("worker_without_gossip: this worker has no gossip anyway");
+        }
         int multiplier = options.prefetchMultiplier() != null ? options.prefetchMultiplier()
                 : s.integer("worker_prefetch_multiplier", 4);
         if (multiplier < 0) {
             throw new IllegalArgumentException("worker_prefetch_multiplier must be >= 0 (0 = unlimited), got " + multiplier);
         }
         this.multiplier = multiplier;
-        this.prefetch = multiplier == 0 ? 0 : concurrency.get() * multiplier;
+        this.prefetch = multiplier == 0 ? 0 : (autoscaler != null ? autoscaler.max() : concurrency.get()) * multiplier;
         this.globalAcksLate = s.bool("task_acks_late", false);
         this.trackStartedDefault = s.bool("task_track_started", false);
         this.ignoreResultDefault = s.bool("task_ignore_result", false);
@@ -279,6 +300,21 @@ public final class Worker implements AutoCloseable {
         this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
+    }
+
+    /** {@code worker_autoscale}; null when unset or on the solo pool. */
+    private Autoscaler autoscaler(String spec) {
+        if (spec == null || spec.isBlank() || spec.equalsIgnoreCase("none")) {
+            return null;
+        }
+        int[] mm = Autoscaler.parse(spec);
+        if (pool == Pool.SOLO) {
+            LOG.warn("worker_autoscale ({}) is ignored on the solo pool, which has one thread", spec);
+            return null;
+        }
+        Duration keepalive = app.settings().duration("worker_autoscale_keepalive", Duration.ofSeconds(30));
+        return new Autoscaler(mm[0], mm[1], keepalive == null ? Duration.ofSeconds(30) : keepalive, concurrency::get,
+                requests::size, this::grow, this::shrink);
     }
 
     /** The expanded node name, e.g. {@code celery@host}. */
@@ -337,8 +373,22 @@ public final class Worker implements AutoCloseable {
         for (int i = 0; i < concurrency.get(); i++) {
             startPoolThread();
         }
+        if (!withoutMingle) {
+            Mingle.sync(this, app);
+        }
         openSlot(initialQueues);
         startControl();
+        if (autoscaler != null) {
+            scheduler.scheduleWithFixedDelay(() -> {
+                try {
+                    if (phase.get() == Phase.RUNNING) {
+                        autoscaler.maybeScale();
+                    }
+                } catch (RuntimeException e) {
+                    LOG.warn("autoscale: {}", e.toString());
+                }
+            }, 1, 1, TimeUnit.SECONDS);
+        }
         LOG.info("{} ready.", nodeName);
         for (WorkerListener l : app.workerListeners()) {
             try {
@@ -535,6 +585,7 @@ public final class Worker implements AutoCloseable {
     // ----------------------------------------------------------------------------- executing
 
     private void poolLoop() {
+        int done = 0;
         while (true) {
             Request req;
             try {
@@ -573,6 +624,13 @@ public final class Worker implements AutoCloseable {
                 return;
             }
             finished(req);
+            if (maxTasksPerChild > 0 && ++done >= maxTasksPerChild && phase.get() == Phase.RUNNING
+                    && threads.remove(Thread.currentThread())) {
+                LOG.debug("{} ran {} task(s) (worker_max_tasks_per_child): replaced", Thread.currentThread().getName(),
+                        done);
+                startPoolThread();
+                return;
+            }
         }
     }
 
@@ -915,6 +973,21 @@ public final class Worker implements AutoCloseable {
         return pool;
     }
 
+    /** The autoscaler, when {@code worker_autoscale} is set. */
+    Optional<Autoscaler> autoscaler() {
+        return Optional.ofNullable(autoscaler);
+    }
+
+    /** {@code worker_max_tasks_per_child}; 0 = none. */
+    int maxTasksPerChild() {
+        return maxTasksPerChild;
+    }
+
+    /** Re-reads the prefetch limit after the autoscaler's bounds changed. */
+    void autoscaleChanged() {
+        resetPrefetch();
+    }
+
     LimitedSet revokedSet() {
         return revoked;
     }
@@ -1163,7 +1236,7 @@ public final class Worker implements AutoCloseable {
 
     private void resetPrefetch() {
         if (multiplier > 0) {
-            prefetch = concurrency.get() * multiplier;
+            prefetch = (autoscaler != null ? autoscaler.max() : concurrency.get()) * multiplier;
             updatePrefetch();
         }
     }

@@ -100,7 +100,17 @@ final class WorkerPanel {
             return ok("pool will shrink");
         });
         h.put("autoscale", a -> {
-            throw new ControlException("ValueError", "Autoscale not enabled");
+            Autoscaler as = worker.autoscaler().orElseThrow(
+                    () -> new ControlException("ValueError", "Autoscale not enabled"));
+            Double max = num(a.get("max"));
+            Double min = num(a.get("min"));
+            try {
+                as.update(max == null ? null : max.intValue(), min == null ? null : min.intValue());
+            } catch (IllegalArgumentException e) {
+                throw new ControlException("ValueError", e.getMessage());
+            }
+            worker.autoscaleChanged();
+            return ok("autoscale now max=" + as.info().get("max") + " min=" + as.info().get("min"));
         });
         h.put("pool_restart", a -> {
             throw new ControlException("ValueError", "Pool restarts not enabled");
@@ -302,7 +312,7 @@ final class WorkerPanel {
         Map<String, Object> pool = new LinkedHashMap<>();
         pool.put("max-concurrency", worker.concurrency());
         pool.put("processes", List.of(ProcessHandle.current().pid()));
-        pool.put("max-tasks-per-child", null);
+        pool.put("max-tasks-per-child", worker.maxTasksPerChild() > 0 ? worker.maxTasksPerChild() : null);
         pool.put("put-guarded-by-semaphore", false);
         pool.put("timeouts", List.of());
         pool.put("leaked-threads", worker.leakedThreads());
@@ -310,6 +320,7 @@ final class WorkerPanel {
         pool.put("rate-limited", worker.rateLimitedCount());
         pool.put("implementation", "celeriac:" + worker.pool().name().toLowerCase(java.util.Locale.ROOT));
         m.put("pool", pool);
+        worker.autoscaler().ifPresent(as -> m.put("autoscaler", as.info()));
         m.put("broker", brokerInfo());
         m.put("prefetch_count", worker.prefetchCount());
         m.put("rusage", rusage());

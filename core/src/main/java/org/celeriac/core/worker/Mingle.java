@@ -1,0 +1,72 @@
+package org.celeriac.core.worker;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.celeriac.core.Celeriac;
+import org.celeriac.core.control.ControlClient;
+import org.celeriac.core.control.ControlOptions;
+import org.celeriac.core.control.Mailbox;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Celery's mingle ({@code celery/worker/consumer/mingle.py}): at start-up, before consuming, the worker broadcasts
+ * {@code hello(from_node, revoked)} to the other workers (pidbox), waits one second for the replies, and merges each
+ * reply's revoked ids and Lamport clock into its own state, so a worker that joins late still honours the revokes
+ * the others know. Skipped with {@code worker_without_mingle} ({@code --without-mingle}) and on transports without
+ * broadcast. Never fails the start: errors are logged.
+ */
+final class Mingle {
+    private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker.mingle");
+    /** Celery's {@code inspect(timeout=1.0)}. */
+    static final Duration TIMEOUT = Duration.ofSeconds(1);
+
+    private Mingle() {
+    }
+
+    /** Runs mingle for {@code worker}; blocks about {@link #TIMEOUT}. */
+    static void sync(Worker worker, Celeriac app) {
+        if (!app.broker().capabilities().broadcast()
+                || !app.settings().bool("worker_enable_remote_control", true)) {
+            return;
+        }
+        LOG.info("mingle: searching for neighbors");
+        Map<String, Object> replies;
+        try (ControlClient client = new ControlClient(app.broker(), Mailbox.of(app), worker.clock())) {
+            Map<String, Object> args = new LinkedHashMap<>();
+            args.put("from_node", worker.nodeName());
+            args.put("revoked", worker.revokedSet().asData());
+            replies = new LinkedHashMap<>(client.call("hello", args, ControlOptions.defaults().withTimeout(TIMEOUT)));
+        } catch (RuntimeException e) {
+            LOG.warn("mingle: cannot reach the other workers: {}", e.toString());
+            return;
+        }
+        replies.remove(worker.nodeName());
+        replies.values().removeIf(v -> v == null || (v instanceof Map<?, ?> m && m.isEmpty()));
+        if (replies.isEmpty()) {
+            LOG.info("mingle: all alone");
+            return;
+        }
+        LOG.info("mingle: sync with {} nodes", replies.size());
+        replies.forEach((node, reply) -> {
+            LOG.debug("mingle: processing reply from {}", node);
+            try {
+                if (reply instanceof Map<?, ?> m) {
+                    Object clock = m.get("clock");
+                    if (clock instanceof Number n) {
+                        worker.clock().adjust(n.longValue());
+                    } else {
+                        worker.clock().forward();
+                    }
+                    if (m.get("revoked") != null) {
+                        worker.revokedSet().update(m.get("revoked"));
+                    }
+                }
+            } catch (RuntimeException e) {
+                LOG.error("mingle: sync with {} failed: {}", node, e.toString(), e);
+            }
+        });
+        LOG.info("mingle: sync complete");
+    }
+}
