@@ -220,6 +220,9 @@ public final class Worker implements AutoCloseable {
     private final Autoscaler autoscaler; // null without worker_autoscale
     private final int maxTasksPerChild; // 0: no limit
     private final boolean withoutMingle;
+    private final RevokeStore revokeStore;
+    private final boolean rejectOnWorkerLost;
+    private volatile boolean cold; // shutdownNow() was called
     private final Duration resultFlushTimeout;
     private final BlockingDeque<Request> ready = new LinkedBlockingDeque<>();
     private final List<Thread> threads = new CopyOnWriteArrayList<>();
@@ -278,6 +281,14 @@ public final class Worker implements AutoCloseable {
                     + "heap, so there is no child process to replace; bound the heap with -Xmx instead");
         }
         this.withoutMingle = s.bool("worker_without_mingle", false);
+        this.rejectOnWorkerLost = s.bool("task_reject_on_worker_lost", false);
+        String stateDb = s.string("worker_state_db", null);
+        this.revokeStore = new RevokeStore(revoked, clock, s.bool("worker_persistent_revokes", true)
+                ? app.broker().coordination().or(() -> backend == null ? Optional.empty() : backend.coordination())
+                : Optional.empty(),
+                stateDb == null || stateDb.isBlank() || stateDb.equalsIgnoreCase("none") ? null
+                        : java.nio.file.Path.of(nodeFormat(stateDb)),
+                app.components().serializer("json"));
         if (s.bool("worker_without_gossip", false)) {
             LOG.debug("worker_without_gossip: this worker has no gossip anyway");
         }
@@ -300,6 +311,36 @@ public final class Worker implements AutoCloseable {
         this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
+    }
+
+    /**
+     * Celery's {@code node_format} for {@code --statedb}: {@code %n} the node's name part, {@code %h} its host,
+     * {@code %d} the host's domain, {@code %p} the whole node name, {@code %i} the process id, {@code %%} a percent.
+     */
+    String nodeFormat(String pattern) {
+        int at = nodeName.indexOf('@');
+        String name = at < 0 ? nodeName : nodeName.substring(0, at);
+        String host = at < 0 ? NodeNames.expand("%h") : nodeName.substring(at + 1);
+        int dot = host.indexOf('.');
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < pattern.length(); i++) {
+            char c = pattern.charAt(i);
+            if (c == '%' && i + 1 < pattern.length()) {
+                char k = pattern.charAt(++i);
+                switch (k) {
+                    case 'n' -> sb.append(name);
+                    case 'h' -> sb.append(host);
+                    case 'd' -> sb.append(dot < 0 ? "" : host.substring(dot + 1));
+                    case 'p' -> sb.append(nodeName);
+                    case 'i', 'I' -> sb.append(ProcessHandle.current().pid());
+                    case '%' -> sb.append('%');
+                    default -> sb.append('%').append(k);
+                }
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
     }
 
     /** {@code worker_autoscale}; null when unset or on the solo pool. */
@@ -373,6 +414,7 @@ public final class Worker implements AutoCloseable {
         for (int i = 0; i < concurrency.get(); i++) {
             startPoolThread();
         }
+        revokeStore.load();
         if (!withoutMingle) {
             Mingle.sync(this, app);
         }
@@ -783,6 +825,25 @@ public final class Worker implements AutoCloseable {
             if (!req.outcome.compareAndSet(0, 1)) {
                 return; // abandoned at its hard time limit: FAILURE is stored already
             }
+            if (cold && acksLate && !out.succeeded() && out.retry() == null) {
+                // Celery's WorkerLostError: the cold shutdown interrupted it
+                settled = true;
+                if (rejectOnWorkerLost) {
+                    LOG.warn("Task {}[{}] was interrupted by the cold shutdown; its message goes back to the queue "
+                            + "(task_reject_on_worker_lost)", msg.displayName(), msg.id());
+                    if (req.markAcknowledged()) {
+                        settle(req.slot, req.delivery(), true);
+                    }
+                } else {
+                    Map<String, Object> lost = new ExceptionInfo("WorkerLostError",
+                            List.of("Worker exited prematurely: cold shutdown."), "billiard.exceptions").toMap();
+                    LOG.error("Task {}[{}] was interrupted by the cold shutdown: WorkerLostError (set "
+                            + "task_reject_on_worker_lost to run it again instead)", msg.displayName(), msg.id());
+                    storeFinal(req, true, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, lost, null,
+                            List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), lost);
+                }
+                return;
+            }
             double secs = out.runtimeNanos() / 1e9;
             if (req.terminated) {
                 LOG.info("Task {}[{}] terminated after {}s (revoked with terminate=True)", msg.displayName(), msg.id(),
@@ -1060,6 +1121,7 @@ public final class Worker implements AutoCloseable {
     List<String> revoke(Collection<String> ids, boolean terminate) {
         Set<String> wanted = new LinkedHashSet<>(ids);
         wanted.forEach(revoked::add);
+        revokeStore.changed(scheduler);
         Set<String> found = new LinkedHashSet<>();
         for (Request r : etaHold.remove(r -> wanted.contains(r.msg.id()))) {
             discardRevoked(r, "revoked");
@@ -1271,6 +1333,7 @@ public final class Worker implements AutoCloseable {
             phase.set(Phase.STOPPED);
             return;
         }
+        cold = true;
         LOG.warn("{}: Cold shutdown", nodeName);
         for (Thread t : threads) {
             t.interrupt();
@@ -1314,6 +1377,7 @@ public final class Worker implements AutoCloseable {
                 break;
             }
         }
+        revokeStore.save();
         List<String> unstored = resultStore.flush(resultFlushTimeout);
         if (!unstored.isEmpty()) {
             LOG.error("{}: {} task state(s) could not be stored: the result backend did not take them within {} s "
