@@ -419,12 +419,15 @@ public final class Celeriac implements Client {
      * <li>{@code reply_to}: when {@code t} has none (null or empty), this app's {@link #oid()}, as Celery's
      *     {@code reply_to or self.thread_oid}; with the {@code rpc://} result backend the backend's reply queue;</li>
      * <li>countdown/ETA ({@code t.eta()}, kept in the {@code eta} header for every worker): when the broker has
-     *     durable delayed delivery ({@link BrokerCapabilities#delayedDelivery()}) and the ETA is further away than
-     *     its {@link BrokerCapabilities#delayPrecision()}, the message is published with
-     *     {@link PublishOptions#notBefore()} = the ETA, so it waits in the broker (SQL: the row's {@code not_before};
-     *     AMQP: the {@code celery_delayed_*} queues), not in a worker's memory. Shorter delays, and brokers without
-     *     delayed delivery (Redis, as Python Celery does), get a plain publish and the worker holds the task until
-     *     its ETA;</li>
+     *     durable delayed delivery ({@link BrokerCapabilities#delayedDelivery()} and
+     *     {@link BrokerCapabilities#durable()}) and the ETA is further away than its
+     *     {@link BrokerCapabilities#delayPrecision()}, the message is published with {@link PublishOptions#notBefore()}
+     *     = the ETA, so it waits in the broker (SQL: the row's {@code not_before}; AMQP: the {@code celery_delayed_*}
+     *     queues, whole seconds), not in a worker's memory, and any worker (Python's too) gets it when due. Otherwise
+     *     it is a plain publish and the worker holds the task until its ETA (where it shows in {@code inspect
+     *     scheduled}): shorter delays (SQL: up to the polling interval, 1 s on PostgreSQL; AMQP: up to 1.5 s), brokers
+     *     without delayed delivery (Redis, as Python Celery does), and brokers that are not durable
+     *     ({@code memory://}), where waiting in the broker would be no safer than waiting in the worker;</li>
      * <li>with {@code task_send_sent_event}, Celery's {@code task-sent} event on the event exchange (not for a
      *     transactional publish, whose commit is the caller's).</li>
      * </ul>
@@ -478,7 +481,7 @@ public final class Celeriac implements Client {
             return null;
         }
         BrokerCapabilities caps = broker.capabilities();
-        if (!caps.delayedDelivery()) {
+        if (!caps.delayedDelivery() || !caps.durable()) {
             return null;
         }
         Duration precision = caps.delayPrecision() == null ? Duration.ZERO : caps.delayPrecision();

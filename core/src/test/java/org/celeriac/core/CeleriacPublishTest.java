@@ -28,9 +28,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What {@link Celeriac#publish} adds to a task message, as Celery's {@code send_task}/{@code send_task_message} do,
- * on the in-memory broker (which has delayed delivery and broadcast, but no transactional publish): the
- * {@code reply_to} property, broker-side delays for countdown/ETA, {@code task-sent} events, and the refusal of a
- * transaction the broker cannot join.
+ * on the in-memory broker (delayed delivery and broadcast, not durable, no transactional publish): the
+ * {@code reply_to} property, the {@code eta} header of a countdown (held by the worker here: broker-side delays are
+ * for durable brokers, tested on SQL and RabbitMQ in interop-tests), {@code task-sent} events, and the refusal of
+ * a transaction the broker cannot join.
  */
 class CeleriacPublishTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
@@ -81,27 +82,18 @@ class CeleriacPublishTest {
     }
 
     @Test
-    void aCountdownWaitsInTheBrokerNotInTheWorker() {
+    void aCountdownOnABrokerThatIsNotDurableIsHeldByTheWorker() {
         Celeriac app = app(Map.of());
+        assertThat(app.broker().capabilities().delayedDelivery()).isTrue();
+        assertThat(app.broker().capabilities().durable()).isFalse();
         Instant sent = Instant.now();
-        app.task("t.any").applyAsync(List.of(1), null, ApplyOptions.builder().countdown(1.0).build());
-        // delayed in the broker: not ready, so not counted, and no consumer gets it before its ETA
-        assertThat(app.broker().messageCount("celery")).isZero();
+        app.task("t.any").applyAsync(List.of(1), null, ApplyOptions.builder().countdown(60).build());
+        // ready at once (the worker holds it until its ETA): memory:// delays would be no safer than the worker's
+        assertThat(app.broker().messageCount("celery")).isEqualTo(1);
         List<Delivery> got = consume(app, "celery");
         await().atMost(WAIT).until(() -> got.size() == 1);
-        Instant received = Instant.now();
-        assertThat(Duration.between(sent, received)).isGreaterThanOrEqualTo(Duration.ofMillis(1000));
-        // the eta header stays on the wire, for Python workers and for Java workers fed by other clients
         Object eta = got.get(0).message().headers().get("eta");
-        assertThat(eta).isInstanceOf(String.class);
-        assertThat(OffsetDateTime.parse((String) eta).toInstant()).isBetween(sent.plusSeconds(1), received);
-    }
-
-    @Test
-    void aDelayShorterThanTheBrokersPrecisionIsAPlainPublish() {
-        Celeriac app = app(Map.of());
-        app.task("t.any").applyAsync(List.of(1), null, ApplyOptions.builder().countdown(0.05).build());
-        assertThat(app.broker().messageCount("celery")).isEqualTo(1); // ready at once; the worker holds it for 50 ms
+        assertThat(OffsetDateTime.parse((String) eta).toInstant()).isBetween(sent.plusSeconds(60), Instant.now().plusSeconds(60));
     }
 
     @Test
