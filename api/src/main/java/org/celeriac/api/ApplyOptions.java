@@ -1,5 +1,6 @@
 package org.celeriac.api;
 
+import java.sql.Connection;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -23,6 +24,14 @@ import java.util.Map;
  * @param timeLimit hard time limit for this call
  * @param softTimeLimit soft time limit for this call
  * @param shadow the display name used in logs and events instead of the task name
+ * @param transaction transactional enqueue (the outbox pattern): the caller's open JDBC connection, in a
+ *        transaction it has begun ({@code autoCommit} false) on the broker's own database; the task message is
+ *        inserted on that connection and becomes visible to workers only when the caller commits, never after a
+ *        rollback. The caller keeps owning the connection (Celeriac neither commits, rolls back nor closes it),
+ *        and must not share it with another thread during the call. Needs a broker whose
+ *        {@code BrokerCapabilities.transactionalPublish()} is true (the SQL transport); elsewhere the call
+ *        fails with {@code UnsupportedCapabilityException}. Not a Celery option (Celery has no outbox); ignored
+ *        with {@code task_always_eager}, where nothing is published. Never printed by {@link #toString()}.
  */
 public record ApplyOptions(
         String taskId,
@@ -38,7 +47,8 @@ public record ApplyOptions(
         Boolean ignoreResult,
         Duration timeLimit,
         Duration softTimeLimit,
-        String shadow) {
+        String shadow,
+        Connection transaction) {
 
     /** No option given. */
     public static final ApplyOptions NONE = builder().build();
@@ -72,7 +82,18 @@ public record ApplyOptions(
         b.timeLimit = timeLimit;
         b.softTimeLimit = softTimeLimit;
         b.shadow = shadow;
+        b.transaction = transaction;
         return b;
+    }
+
+    /** The options by name; a transaction is shown by its class only (a connection may print its URL). */
+    @Override
+    public String toString() {
+        return "ApplyOptions[taskId=" + taskId + ", countdown=" + countdown + ", eta=" + eta + ", expires=" + expires
+                + ", queue=" + queue + ", exchange=" + exchange + ", routingKey=" + routingKey + ", priority=" + priority
+                + ", headers=" + headers + ", serializer=" + serializer + ", ignoreResult=" + ignoreResult
+                + ", timeLimit=" + timeLimit + ", softTimeLimit=" + softTimeLimit + ", shadow=" + shadow
+                + ", transaction=" + (transaction == null ? null : transaction.getClass().getSimpleName()) + "]";
     }
 
     /** Builds {@link ApplyOptions}; not thread-safe. */
@@ -91,6 +112,7 @@ public record ApplyOptions(
         private Duration timeLimit;
         private Duration softTimeLimit;
         private String shadow;
+        private Connection transaction;
 
         private Builder() {
         }
@@ -115,10 +137,26 @@ public record ApplyOptions(
         public Builder softTimeLimit(Duration v) { softTimeLimit = v; return this; }
         public Builder shadow(String v) { shadow = v; return this; }
 
+        /**
+         * Transactional enqueue: publish on the caller's JDBC connection, inside its open transaction, so the task
+         * exists only if that transaction commits (see {@link ApplyOptions#transaction()}). Nullable (none).
+         *
+         * <pre>{@code
+         * try (Connection c = dataSource.getConnection()) {
+         *     c.setAutoCommit(false);
+         *     insertOrder(c, order);
+         *     app.task("orders.ship").applyAsync(List.of(order.id()), null,
+         *             ApplyOptions.builder().transaction(c).build());
+         *     c.commit(); // the task becomes visible to workers here; a rollback discards it
+         * }
+         * }</pre>
+         */
+        public Builder transaction(Connection v) { transaction = v; return this; }
+
         /** @throws IllegalArgumentException when the priority is out of 0..255 */
         public ApplyOptions build() {
             return new ApplyOptions(taskId, countdown, eta, expires, queue, exchange, routingKey, priority,
-                    headers, serializer, ignoreResult, timeLimit, softTimeLimit, shadow);
+                    headers, serializer, ignoreResult, timeLimit, softTimeLimit, shadow, transaction);
         }
     }
 }

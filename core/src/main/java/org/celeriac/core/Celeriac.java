@@ -32,8 +32,11 @@ import org.celeriac.spi.ProviderContext;
 import org.celeriac.spi.Settings;
 import org.celeriac.spi.backend.ResultBackend;
 import org.celeriac.spi.broker.Broker;
+import org.celeriac.spi.broker.BrokerCapabilities;
 import org.celeriac.spi.broker.Message;
+import org.celeriac.spi.broker.PublishOptions;
 import org.celeriac.spi.broker.QueueSpec;
+import org.celeriac.spi.broker.UnsupportedCapabilityException;
 import org.celeriac.spi.serializer.Serializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +74,12 @@ public final class Celeriac implements Client {
     private final Set<String> declared = ConcurrentHashMap.newKeySet();
     private final EagerExecutor eager;
     private final org.celeriac.core.routing.TaskRoutes routes;
+    private final String oid = UUID.randomUUID().toString();
+    private final boolean replyToFromBackend;
+    private final boolean sendSentEvent;
+    private final Object sentEventsLock = new Object();
+    private volatile org.celeriac.core.events.EventDispatcher sentEvents;
+    private volatile boolean sentEventsUnsupported;
     private volatile boolean closed;
 
     private Celeriac(Builder b, Components components, Settings settings) {
@@ -104,7 +113,24 @@ public final class Celeriac implements Client {
             throw e;
         }
         this.backend = rb;
+        this.replyToFromBackend = rb != null && repliesToCaller(settings);
+        this.sendSentEvent = settings.bool("task_send_sent_event", false);
         this.eager = new EagerExecutor(this);
+    }
+
+    /**
+     * Whether the result backend is Celery's {@code rpc://} (also reached as Celery 3's {@code amqp://}), which names
+     * the caller's reply queue itself: it sets {@code reply_to} on task messages that have none and starts consuming
+     * that queue, so core must leave the property to it.
+     */
+    private static boolean repliesToCaller(Settings settings) {
+        Optional<String> url = settings.string("result_backend");
+        if (url.isEmpty() || url.get().isBlank()) {
+            return false;
+        }
+        int colon = url.get().indexOf(':');
+        String scheme = colon < 0 ? url.get() : url.get().substring(0, colon);
+        return scheme.equalsIgnoreCase("rpc") || scheme.equalsIgnoreCase("amqp");
     }
 
     /** A builder; with nothing set, everything comes from the configuration sources (see {@link Builder}). */
@@ -176,6 +202,15 @@ public final class Celeriac implements Client {
     /** Worker signal listeners (live list). */
     public List<WorkerListener> workerListeners() {
         return workerListeners;
+    }
+
+    /**
+     * This app's object id (Celery's {@code app.thread_oid}, a UUID string): the {@code reply_to} property of the
+     * task messages it sends when no result backend names a reply queue itself. With {@code rpc://} the reply queue
+     * of that backend is used instead (it is the app's oid there, as in Celery's {@code RPCBackend.oid}).
+     */
+    public String oid() {
+        return oid;
     }
 
     /** The origin header of messages this process sends ({@code gen<pid>@host}). */
@@ -359,18 +394,68 @@ public final class Celeriac implements Client {
                 null, null, null, null);
         Serializer s = o.serializer() != null ? components.serializer(o.serializer())
                 : to.serializer() != null ? components.serializer(to.serializer()) : taskSerializer;
-        CompletableFuture<Void> published = publish(t, s, exchange, routingKey, queue);
+        if (o.transaction() != null) {
+            requireTransactionalPublish(name);
+        }
+        CompletableFuture<Void> published = publish(t, s, exchange, routingKey, queue, o.transaction());
         return new AsyncResultImpl<>(id, type, backend, pollInterval, published);
     }
 
+    private void requireTransactionalPublish(String task) {
+        if (!broker.capabilities().transactionalPublish()) {
+            String url = settings.string("broker_url").map(org.celeriac.spi.ConnectionUrl::mask).orElse("(given to the builder)");
+            throw new UnsupportedCapabilityException("task " + task + ": transactional enqueue (ApplyOptions.transaction) "
+                    + "needs a broker that can publish inside a JDBC transaction, but " + broker.getClass().getSimpleName()
+                    + " (broker_url " + url + ") cannot (BrokerCapabilities.transactionalPublish is false). Use the SQL "
+                    + "transport (celeriac-transport-sql: jdbc:postgresql://, jdbc:mariadb://, jdbc:h2:) on the same database "
+                    + "as the connection, or publish without a transaction after your commit");
+        }
+    }
+
     /**
-     * Publishes a task message (used by the client verbs and by the worker for retries and canvas).
+     * Publishes a task message (used by the client verbs and by the worker for retries and canvas), as Celery's
+     * {@code app.send_task} → {@code amqp.send_task_message} does:
+     * <ul>
+     * <li>{@code reply_to}: when {@code t} has none (null or empty), this app's {@link #oid()}, as Celery's
+     *     {@code reply_to or self.thread_oid}; with the {@code rpc://} result backend the backend's reply queue;</li>
+     * <li>countdown/ETA ({@code t.eta()}, kept in the {@code eta} header for every worker): when the broker has
+     *     durable delayed delivery ({@link BrokerCapabilities#delayedDelivery()} and
+     *     {@link BrokerCapabilities#durable()}) and the ETA is further away than its
+     *     {@link BrokerCapabilities#delayPrecision()}, the message is published with {@link PublishOptions#notBefore()}
+     *     = the ETA, so it waits in the broker (SQL: the row's {@code not_before}; AMQP: the {@code celery_delayed_*}
+     *     queues, whole seconds), not in a worker's memory, and any worker (Python's too) gets it when due. Otherwise
+     *     it is a plain publish and the worker holds the task until its ETA (where it shows in {@code inspect
+     *     scheduled}): shorter delays (SQL: up to the polling interval, 1 s on PostgreSQL; AMQP: up to 1.5 s), brokers
+     *     without delayed delivery (Redis, as Python Celery does), and brokers that are not durable
+     *     ({@code memory://}), where waiting in the broker would be no safer than waiting in the worker;</li>
+     * <li>with {@code task_send_sent_event}, Celery's {@code task-sent} event on the event exchange (not for a
+     *     transactional publish, whose commit is the caller's).</li>
+     * </ul>
      *
      * @param queue the queue to declare first when {@code task_create_missing_queues}; nullable
      * @throws CeleriacException when the message cannot be encoded or handed to the broker
      */
     public CompletableFuture<Void> publish(OutgoingTask t, Serializer serializer, String exchange, String routingKey,
                                            String queue) {
+        return publish(t, serializer, exchange, routingKey, queue, null);
+    }
+
+    /**
+     * {@link #publish(OutgoingTask, Serializer, String, String, String)} inside the caller's JDBC transaction.
+     *
+     * @param transaction the caller's connection with an open transaction (see {@link ApplyOptions#transaction()});
+     *                    null for an ordinary publish
+     * @throws UnsupportedCapabilityException when {@code transaction} is given and the broker cannot join it
+     * @throws CeleriacException when the message cannot be encoded or handed to the broker
+     */
+    public CompletableFuture<Void> publish(OutgoingTask t, Serializer serializer, String exchange, String routingKey,
+                                           String queue, java.sql.Connection transaction) {
+        if (transaction != null) {
+            requireTransactionalPublish(t.name());
+        }
+        if ((t.replyTo() == null || t.replyTo().isEmpty()) && !replyToFromBackend) {
+            t = withReplyTo(t, oid);
+        }
         if (queue != null && createMissingQueues && declared.add(queue)) {
             try {
                 broker.declareQueue(exchange == null || exchange.isEmpty() ? QueueSpec.of(queue)
@@ -381,7 +466,79 @@ public final class Celeriac implements Client {
             }
         }
         Message m = protocol.encode(t, serializer == null ? taskSerializer : serializer, compression);
-        return broker.publish(exchange, routingKey, m);
+        Instant notBefore = brokerDelay(t.eta());
+        CompletableFuture<Void> published = broker.publish(exchange, routingKey, m,
+                notBefore == null && transaction == null ? PublishOptions.NONE : new PublishOptions(notBefore, transaction));
+        if (sendSentEvent && transaction == null) {
+            sendSent(t, m, exchange, routingKey, queue);
+        }
+        return published;
+    }
+
+    /** The instant to hand to the broker's delayed delivery, or null for a plain publish (see {@link #publish}). */
+    private Instant brokerDelay(Instant eta) {
+        if (eta == null) {
+            return null;
+        }
+        BrokerCapabilities caps = broker.capabilities();
+        if (!caps.delayedDelivery() || !caps.durable()) {
+            return null;
+        }
+        Duration precision = caps.delayPrecision() == null ? Duration.ZERO : caps.delayPrecision();
+        return Instant.now().plus(precision).isBefore(eta) ? eta : null;
+    }
+
+    private static OutgoingTask withReplyTo(OutgoingTask t, String replyTo) {
+        return new OutgoingTask(t.id(), t.name(), t.args(), t.kwargs(), t.eta(), t.expires(), t.retries(), t.timeLimit(),
+                t.softTimeLimit(), t.rootId(), t.parentId(), t.group(), t.groupIndex(), t.shadow(), t.origin(),
+                t.ignoreResult(), replyTo, t.priority(), t.extraHeaders(), t.callbacks(), t.errbacks(), t.chain(),
+                t.chord());
+    }
+
+    /**
+     * Celery's {@code task-sent} event ({@code amqp.send_task_message}): uuid, root_id, parent_id, name, args and
+     * kwargs (their reprs), retries, eta, expires (ISO strings or null), queue, exchange, routing_key.
+     */
+    private void sendSent(OutgoingTask t, Message m, String exchange, String routingKey, String queue) {
+        org.celeriac.core.events.EventDispatcher d = sentEvents();
+        if (d == null) {
+            return;
+        }
+        Map<String, Object> h = m.headers();
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("uuid", t.id());
+        fields.put("root_id", h.get("root_id"));
+        fields.put("parent_id", t.parentId());
+        fields.put("name", t.name());
+        fields.put("args", h.get("argsrepr"));
+        fields.put("kwargs", h.get("kwargsrepr"));
+        fields.put("retries", t.retries());
+        fields.put("eta", h.get("eta"));
+        fields.put("expires", h.get("expires"));
+        fields.put("queue", queue);
+        fields.put("exchange", exchange);
+        fields.put("routing_key", routingKey);
+        d.send("task-sent", fields);
+    }
+
+    private org.celeriac.core.events.EventDispatcher sentEvents() {
+        org.celeriac.core.events.EventDispatcher d = sentEvents;
+        if (d != null || sentEventsUnsupported || closed) {
+            return d;
+        }
+        synchronized (sentEventsLock) {
+            if (sentEvents == null && !sentEventsUnsupported && !closed) {
+                if (!broker.capabilities().broadcast()) {
+                    sentEventsUnsupported = true;
+                    LOG.warn("task_send_sent_event is on, but {} has no broadcast (BrokerCapabilities.broadcast is false): "
+                            + "no task-sent events are sent", broker.getClass().getSimpleName());
+                    return null;
+                }
+                sentEvents = org.celeriac.core.events.EventDispatcher.of(this, origin,
+                        new org.celeriac.core.control.LamportClock());
+            }
+            return sentEvents;
+        }
     }
 
     private void ensureOpen() {
@@ -396,6 +553,11 @@ public final class Celeriac implements Client {
             return;
         }
         closed = true;
+        synchronized (sentEventsLock) {
+            if (sentEvents != null) {
+                sentEvents.close();
+            }
+        }
         try {
             if (backend != null) {
                 backend.close();

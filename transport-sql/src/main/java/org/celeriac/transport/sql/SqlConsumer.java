@@ -326,13 +326,36 @@ final class SqlConsumer implements Consumer {
         }
     }
 
+    /**
+     * Rows a failed round tried to claim (loop thread only). A round that fails while committing (the connection
+     * died: a database crash or restart) may have committed all the same, leaving rows claimed by this live
+     * consumer that it never handed out; its heartbeat would keep them from everyone else for ever. The next round
+     * that succeeds gives them back first (a no-op for rows the failed round did not take).
+     */
+    private final List<Long> uncertainClaims = new ArrayList<>();
+
     private List<Delivery> settleAndClaim(int window) {
         drainSettlements();
-        List<Delivery> claimed = db.inTransaction(c -> {
-            flushSettlements(c);
-            return window > 0 && !closed.get() ? claim(c, window, window * Math.min(contendedInARow, 4))
-                    : List.of();
-        });
+        List<Long> attempt = new ArrayList<>();
+        List<Delivery> claimed;
+        try {
+            claimed = db.inTransaction(c -> {
+                flushSettlements(c);
+                if (!uncertainClaims.isEmpty()) {
+                    runIds(c, uncertainClaims, Statements::release);
+                }
+                return window > 0 && !closed.get() ? claim(c, window, window * Math.min(contendedInARow, 4), attempt)
+                        : List.of();
+            });
+        } catch (RuntimeException e) {
+            uncertainClaims.addAll(attempt);
+            throw e;
+        }
+        if (!uncertainClaims.isEmpty()) {
+            LOG.info("SQL consumer of {}: gave back {} message(s) whose claim was in doubt after a failed commit",
+                    queues, uncertainClaims.size());
+            uncertainClaims.clear();
+        }
         toAck.clear();
         toRequeue.clear();
         toDeadLetter.clear();
@@ -409,9 +432,10 @@ final class SqlConsumer implements Consumer {
      * consumer that holds them); (2) those rows locked by primary key with
      * {@code FOR UPDATE SKIP LOCKED} (rows another consumer is claiming are skipped) and read; (3) marked
      * claimed with a re-check of readiness. Sets {@link #contended} when candidates existed but another
-     * transaction had them.
+     * transaction had them. The ids about to be marked are added to {@code attempt} first (see
+     * {@link #uncertainClaims}).
      */
-    private List<Delivery> claim(Connection c, int limit, int skip) throws SQLException {
+    private List<Delivery> claim(Connection c, int limit, int skip, List<Long> attempt) throws SQLException {
         long now = System.currentTimeMillis();
         List<List<Candidate>> perQueue = new ArrayList<>(queues.size());
         try (PreparedStatement ps = c.prepareStatement(Statements.CANDIDATES)) {
@@ -458,6 +482,7 @@ final class SqlConsumer implements Consumer {
             return List.of();
         }
         List<Long> ids = candidateIds.stream().filter(locked::containsKey).toList();
+        attempt.addAll(ids);
         long leaseUntil = visibilityMillis > 0 ? now + visibilityMillis : Long.MAX_VALUE;
         int updated;
         try (PreparedStatement ps = c.prepareStatement(Statements.markClaimed(ids.size()))) {
