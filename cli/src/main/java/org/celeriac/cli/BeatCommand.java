@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:stopped by a signal",
                 "2:usage error",
-                "4:configuration or connection error (e.g. a malformed beat_schedule entry)"})
+                "4:configuration or connection error (e.g. a malformed beat_schedule entry)",
+                "73:--pidfile names a process that is still running (Celery's EX_CANTCREAT)"})
 final class BeatCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.beat");
 
@@ -53,12 +54,27 @@ final class BeatCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    DaemonOptions daemon;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     /** The running beat, once started (tests stop it with {@link Beat#close()}). */
     volatile Beat running;
 
     @Override
     public Integer call() throws Exception {
         Logging.setRootLevel(logLevel);
+        try (DaemonOptions.Started started = daemon.start(spec, null, System.err)) {
+            if (started.exit()) {
+                return started.exitCode();
+            }
+            return run();
+        }
+    }
+
+    private Integer run() throws Exception {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         if (loader == null) {
             loader = BeatCommand.class.getClassLoader();
