@@ -127,6 +127,8 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new Errors());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // the last of a repeated option wins, as with Celery's click (multi passes "--concurrency=8 -c 2")
+        cl.setOverwrittenOptionsAllowed(true);
         return cl;
     }
 
