@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import org.celeriac.api.CeleriacException;
 
 /**
  * {@code --detach} on the JVM, which cannot fork: the same command is started again as a new session leader
@@ -121,13 +120,5 @@ final class Detacher {
         } catch (IOException | java.io.UncheckedIOException e) {
             return "";
         }
-    }
-
-    /** The pid a detached child wrote, or a {@link CeleriacException} saying it is not running. */
-    static long requireStarted(long pid, String what) {
-        if (pid < 0) {
-            throw new CeleriacException(what + " did not start (see above)");
-        }
-        return pid;
     }
 }
