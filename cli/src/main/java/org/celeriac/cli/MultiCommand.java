@@ -39,8 +39,8 @@ import picocli.CommandLine.Unmatched;
                 "",
                 "'start 3' names the nodes celery1@<host> … celery3@<host> (--range-prefix, --hostname change that);",
                 "'start w1 w2' names them w1@<host>, w2@<host>. Options for some nodes only: -c:1 4, -c:w1,w2 4, -Q:1-3 q.",
-                "--pidfile and --logfile (default /var/run/celeriac/%n.pid and /var/log/celeriac/%n%I.log) expand",
-                "%n (short name), %h (node name), %d (host), %i/%I (process index); use the same --pidfile for stop.",
+                "--pidfile and --logfile (default /var/run/celeriac/%%n.pid and /var/log/celeriac/%%n%%I.log) expand",
+                "%%n (short name), %%h (node name), %%d (host), %%i/%%I (process index); use the same --pidfile for stop.",
                 "Also: --nosplash, -q/--quiet, --verbose (prints each worker's command line)."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:success",
@@ -55,6 +55,9 @@ final class MultiCommand implements Callable<Integer> {
 
     @Unmatched
     List<String> argv = new ArrayList<>();
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     private PrintStream out = System.out;
     private PrintStream err = System.err;
@@ -71,7 +74,11 @@ final class MultiCommand implements Callable<Integer> {
         quiet = args.remove("--quiet") | args.remove("-q");
         verbose = args.remove("--verbose");
         args.remove("--no-color");
-        if (args.isEmpty() || args.get(0).startsWith("-") || args.get(0).equals("help")) {
+        if (!args.isEmpty() && List.of("-h", "--help", "help").contains(args.get(0))) {
+            spec.commandLine().usage(out);
+            return Main.OK;
+        }
+        if (args.isEmpty() || args.get(0).startsWith("-")) {
             return usage(args.isEmpty() || args.get(0).equals("help") || args.get(0).startsWith("--help")
                     || args.get(0).equals("-h") ? null : "Invalid command: " + args.get(0));
         }

@@ -118,13 +118,15 @@ final class WorkerCommand implements Callable<Integer> {
     boolean withoutHeartbeat;
 
     @Option(names = "--max-tasks-per-child", paramLabel = "N",
-            description = "Replace a pool thread after it ran N tasks (worker_max_tasks_per_child). On the JVM there "
-                    + "is no child process: this recycles the thread, not the memory it leaked.")
+            description = "Celery replaces a pool process after N tasks (setting worker_max_tasks_per_child). Celeriac's "
+                    + "pool is threads of one JVM, so this recycles a pool thread, not memory; the worker says at start "
+                    + "what it does with it.")
     Integer maxTasksPerChild;
 
     @Option(names = "--max-memory-per-child", paramLabel = "KIB",
-            description = "Memory limit in KiB (worker_max_memory_per_child). The JVM shares one heap between its "
-                    + "threads, so this is checked against the whole process (see the worker's log for what it does).")
+            description = "Celery replaces a pool process above this resident memory, in KiB (setting "
+                    + "worker_max_memory_per_child). The JVM's threads share one heap (size it with -Xmx in "
+                    + "CELERIAC_JAVA_OPTS); the worker says at start what it does with it.")
     Integer maxMemoryPerChild;
 
     @Option(names = {"-O"}, paramLabel = "PROFILE",

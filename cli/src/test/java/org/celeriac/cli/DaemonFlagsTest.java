@@ -196,6 +196,10 @@ class DaemonFlagsTest {
         assertThat(Captured.run("multi", "get", "nobody@x", "w1").exitCode()).isEqualTo(1);
         assertThat(Captured.run("multi", "expand", "%n-%h", "w1").out()).isEqualTo("w1-w1@" + host + "\n");
         assertThat(Captured.run("multi", "show", "2").out()).startsWith("celeriac worker -n celery1@" + host);
+        Captured help = Captured.run("multi", "--help");
+        assertThat(help.exitCode()).isZero();
+        assertThat(help.out()).contains("celeriac multi stopwait", "%n (short name)", "Exit codes:");
+        assertThat(help.err()).doesNotContain("picocli WARN");
         Captured bad = Captured.run("multi", "frobnicate");
         assertThat(bad.exitCode()).isEqualTo(Main.USAGE);
         assertThat(bad.err()).contains("Invalid command: frobnicate");
