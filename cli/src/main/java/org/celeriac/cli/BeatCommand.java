@@ -66,7 +66,7 @@ final class BeatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Logging.setRootLevel(logLevel);
-        try (DaemonOptions.Started started = daemon.start(spec, null, System.err)) {
+        try (DaemonOptions.Started started = daemon.start(spec, null, "celerybeat.pid", System.err)) {
             if (started.exit()) {
                 return started.exitCode();
             }

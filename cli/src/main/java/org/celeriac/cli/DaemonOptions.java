@@ -28,7 +28,8 @@ final class DaemonOptions {
     @Option(names = {"-D", "--detach"},
             description = "Run in the background: the JVM cannot fork, so the same command is started again as a "
                     + "new session (setsid), stdin/stdout/stderr detached (output to --logfile), and this process "
-                    + "exits 0 once that one wrote its --pidfile (default %%n.pid in the current directory).")
+                    + "exits 0 once that one wrote its --pidfile (default: %%n.pid for a worker, celerybeat.pid for beat, "
+                    + "in the current directory).")
     boolean detach;
 
     /** What {@link #start} decided. */
@@ -52,18 +53,19 @@ final class DaemonOptions {
      *
      * @param spec the running command (its original arguments are re-run when detaching)
      * @param nodeName the node name the {@code %} abbreviations refer to (null: {@code celery@<host>})
+     * @param defaultPidfile the pid file a detached process writes when {@code --pidfile} is not given
      * @param err where refusals go (Celery prints them on stderr)
      * @throws IllegalArgumentException for an unknown {@code %} abbreviation
      * @throws org.celeriac.api.CeleriacException when the pid or log file cannot be written
      */
-    Started start(CommandSpec spec, String nodeName, PrintStream err) throws IOException, InterruptedException {
+    Started start(CommandSpec spec, String nodeName, String defaultPidfile, PrintStream err) throws IOException, InterruptedException {
         String pid = NodeFormat.worker(pidfile, nodeName);
         String log = NodeFormat.worker(logfile, nodeName);
         if (detach) {
             List<String> original = spec.root().commandLine().getParseResult().originalArgs();
             List<String> args = Detacher.withoutDetach(original);
             if (pid == null) {
-                pid = NodeFormat.worker("%n.pid", nodeName);
+                pid = NodeFormat.worker(defaultPidfile, nodeName);
                 args.add("--pidfile=" + pid);
             }
             if (log == null) {

@@ -148,7 +148,7 @@ final class WorkerCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Logging.setRootLevel(logLevel);
         checkDaemonFlags();
-        try (DaemonOptions.Started started = daemon.start(spec, NodeNames.expand(nodeName), System.err)) {
+        try (DaemonOptions.Started started = daemon.start(spec, NodeNames.expand(nodeName), "%n.pid", System.err)) {
             if (started.exit()) {
                 return started.exitCode();
             }

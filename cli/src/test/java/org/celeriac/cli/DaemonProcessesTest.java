@@ -43,7 +43,8 @@ class DaemonProcessesTest {
             try {
                 OptionalLong pid = Pidfile.readPid(p);
                 pid.ifPresent(x -> ProcessHandle.of(x).ifPresent(ProcessHandle::destroyForcibly));
-            } catch (IllegalStateException ignored) {
+                Files.deleteIfExists(p); // celerybeat.pid is in the module's directory
+            } catch (IllegalStateException | IOException ignored) {
                 // no pid to kill
             }
         }
@@ -113,6 +114,23 @@ class DaemonProcessesTest {
         awaitGone(pid);
         assertThat(pidfile).doesNotExist();
         assertThat(Files.readString(logfile)).contains("Warm shutdown");
+    }
+
+    @Test
+    void a_detached_beat_writes_its_default_pid_file_in_the_working_directory_and_stops_on_sigterm() throws Exception {
+        Path logfile = dir.resolve("log/beat.log");
+        Path pidfile = Path.of("celerybeat.pid").toAbsolutePath(); // beat's default, as Celery's
+        pidfiles.add(pidfile);
+        Files.deleteIfExists(pidfile);
+        Captured started = Captured.run("beat", "--detach", "--logfile", logfile.toString(), "--schedule",
+                dir.resolve("celerybeat-schedule").toString(), "--broker=" + url, "--result-backend=" + url);
+        assertThat(started.exitCode()).isZero();
+        long pid = pid(pidfile);
+        Awaitility.await("beat's banner").atMost(START)
+                .until(() -> Files.exists(logfile) && Files.readString(logfile).contains("is starting"));
+        assertThat(ProcessHandle.of(pid).orElseThrow().destroy()).isTrue();
+        awaitGone(pid);
+        assertThat(pidfile).doesNotExist();
     }
 
     @Test
