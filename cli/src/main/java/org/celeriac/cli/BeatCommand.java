@@ -29,7 +29,8 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:stopped by a signal",
                 "2:usage error",
-                "4:configuration or connection error (e.g. a malformed beat_schedule entry)"})
+                "4:configuration or connection error (e.g. a malformed beat_schedule entry)",
+                "73:--pidfile names a process that is still running (Celery's EX_CANTCREAT)"})
 final class BeatCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.beat");
 
@@ -53,12 +54,27 @@ final class BeatCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
+    @Mixin
+    DaemonOptions daemon;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
     /** The running beat, once started (tests stop it with {@link Beat#close()}). */
     volatile Beat running;
 
     @Override
     public Integer call() throws Exception {
         Logging.setRootLevel(logLevel);
+        try (DaemonOptions.Started started = daemon.start(spec, null, "celerybeat.pid", System.err)) {
+            if (started.exit()) {
+                return started.exitCode();
+            }
+            return run();
+        }
+    }
+
+    private Integer run() throws Exception {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         if (loader == null) {
             loader = BeatCommand.class.getClassLoader();
@@ -94,11 +110,37 @@ final class BeatCommand implements Callable<Integer> {
                 banner.append("\n  . ").append(e.name()).append(": ").append(e.task()).append(' ').append(e.schedule());
             }
             LOG.info("{}", banner);
-            Runtime.getRuntime().addShutdownHook(new Thread(beat::close, "celeriac-beat-shutdown"));
-            beat.start();
-            running = beat;
-            beat.join();
-            return Main.OK;
+            // SIGTERM/SIGINT close beat (state saved, lease released) and the command returns: exit code 0, as
+            // Celery's beat (its _sync handler raises SystemExit). The JVM's own handling would exit 143 and race
+            // the database's shutdown hook. A shutdown hook covers the other ways out.
+            Thread hook = new Thread(beat::close, "celeriac-beat-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            java.util.Map<sun.misc.Signal, sun.misc.SignalHandler> previous = new java.util.HashMap<>();
+            for (String name : java.util.List.of("TERM", "INT")) {
+                try {
+                    sun.misc.Signal sig = new sun.misc.Signal(name);
+                    previous.put(sig, sun.misc.Signal.handle(sig, s -> {
+                        LOG.info("beat: SIG{} received: shutting down", name);
+                        beat.close();
+                    }));
+                } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
+                    LOG.debug("not handling SIG{} directly: {}", name, e.toString());
+                }
+            }
+            try {
+                beat.start();
+                running = beat;
+                beat.join();
+                beat.close(); // waits for a close() a signal started, before the connections close
+                return Main.OK;
+            } finally {
+                previous.forEach(sun.misc.Signal::handle);
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs anyway
+                }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.celeriac.cli;
 
 import java.io.PrintWriter;
+import java.util.List;
 import org.celeriac.api.CeleriacException;
 import org.celeriac.api.ResultTimeoutException;
 import org.celeriac.api.TaskFailedException;
@@ -17,7 +18,7 @@ import picocli.CommandLine.ParseResult;
         description = "A Celery-compatible distributed task queue for the JVM.",
         subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class, TckCommand.class,
                 InspectCommand.class, ControlCommand.class, StatusCommand.class, EventsCommand.class,
-                BeatCommand.class, CommandLine.HelpCommand.class},
+                BeatCommand.class, PurgeCommand.class, MultiCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%n",
         footer = {"stdout carries only a command's result; logs and progress go to stderr.",
@@ -54,7 +55,7 @@ public final class Main implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo or tck");
+        throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo, tck, inspect, control, status, events, beat, purge or multi");
     }
 
     /** Runs the command line and exits the JVM with its exit code. */
@@ -65,7 +66,60 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests: does not exit the JVM). */
     public static int execute(String... args) {
-        return commandLine().execute(args);
+        CommandLine cl = commandLine();
+        return cl.execute(globalOptionsMoved(cl, args));
+    }
+
+    /** Celery 5's global options, which may come before the command ({@code celery -A proj worker}). */
+    private static final java.util.Set<String> GLOBAL_OPTIONS = java.util.Set.of("-A", "--app", "-b", "--broker",
+            "--result-backend", "--config");
+
+    /**
+     * Moves Celery's global options given before the command ({@code celeriac -A app -b URL worker …}, the form of
+     * Celery's systemd unit and of {@code celery -A proj inspect ping}) after the command name, as
+     * {@code celery/bin/multi.py} does for {@code multi} (where they go last). An option the command does not
+     * have ({@code -A} of {@code inspect}: Celeriac's remote control needs no app) is dropped.
+     */
+    static String[] globalOptionsMoved(CommandLine cl, String[] args) {
+        List<String> global = new java.util.ArrayList<>();
+        int i = 0;
+        while (i < args.length) {
+            String a = args[i];
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (!a.startsWith("-") || !GLOBAL_OPTIONS.contains(name)) {
+                break;
+            }
+            if (a.contains("=")) {
+                global.add(a);
+                i++;
+            } else if (i + 1 < args.length) {
+                global.add(a + "=" + args[i + 1]);
+                i += 2;
+            } else {
+                break;
+            }
+        }
+        if (global.isEmpty() || i >= args.length) {
+            return args;
+        }
+        String command = args[i];
+        CommandLine sub = cl.getSubcommands().get(command);
+        if (sub == null) {
+            return args; // picocli reports the unknown command
+        }
+        List<String> out = new java.util.ArrayList<>(List.of(args).subList(i, args.length));
+        if (command.equals("multi")) {
+            out.addAll(global);
+            return out.toArray(String[]::new);
+        }
+        List<String> kept = new java.util.ArrayList<>();
+        for (String g : global) {
+            if (sub.getCommandSpec().findOption(g.substring(0, g.indexOf('='))) != null) {
+                kept.add(g);
+            }
+        }
+        out.addAll(1, kept);
+        return out.toArray(String[]::new);
     }
 
     /** The configured picocli command line. */
@@ -73,6 +127,8 @@ public final class Main implements Runnable {
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler(new Errors());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // the last of a repeated option wins, as with Celery's click (multi passes "--concurrency=8 -c 2")
+        cl.setOverwrittenOptionsAllowed(true);
         return cl;
     }
 

@@ -16,6 +16,7 @@ import org.celeriac.api.CeleriacException;
 import org.celeriac.core.Celeriac;
 import org.celeriac.core.registry.TaskRegistry;
 import org.celeriac.core.events.WorkerEvents;
+import org.celeriac.core.internal.NodeNames;
 import org.celeriac.core.worker.Worker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +36,8 @@ import picocli.CommandLine.Option;
                 "0:stopped by a warm shutdown",
                 "1:stopped by a cold shutdown (second signal)",
                 "2:usage error",
-                "4:configuration or connection error, or no tasks to serve"})
+                "4:configuration or connection error, or no tasks to serve",
+                "73:--pidfile names a process that is still running (Celery's EX_CANTCREAT)"})
 final class WorkerCommand implements Callable<Integer> {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
     /** A cold shutdown waits this long for running tasks to stop before the process exits anyway. */
@@ -91,12 +93,151 @@ final class WorkerCommand implements Callable<Integer> {
             description = "With -B: beat's run-state file (default celerybeat-schedule).")
     Path scheduleFile;
 
+    @Option(names = "--time-limit", paramLabel = "SECONDS",
+            description = "Hard time limit of every task, in seconds (setting task_time_limit).")
+    Double timeLimit;
+
+    @Option(names = "--soft-time-limit", paramLabel = "SECONDS",
+            description = "Soft time limit of every task, in seconds (setting task_soft_time_limit).")
+    Double softTimeLimit;
+
+    @Option(names = "--autoscale", paramLabel = "MAX,MIN",
+            description = "Grow the pool up to MAX threads under load and shrink it to MIN when idle "
+                    + "(setting worker_autoscale), e.g. 10,3.")
+    String autoscale;
+
+    @Option(names = "--without-gossip", description = "Do not subscribe to other workers' events (worker_without_gossip).")
+    boolean withoutGossip;
+
+    @Option(names = "--without-mingle",
+            description = "Do not synchronize with other workers at start-up, e.g. revoked ids (worker_without_mingle).")
+    boolean withoutMingle;
+
+    @Option(names = "--without-heartbeat",
+            description = "Do not send worker-heartbeat events (worker_without_heartbeat).")
+    boolean withoutHeartbeat;
+
+    @Option(names = "--max-tasks-per-child", paramLabel = "N",
+            description = "Celery replaces a pool process after N tasks (setting worker_max_tasks_per_child). Celeriac's "
+                    + "pool is threads of one JVM, so this recycles a pool thread, not memory; the worker says at start "
+                    + "what it does with it.")
+    Integer maxTasksPerChild;
+
+    @Option(names = "--max-memory-per-child", paramLabel = "KIB",
+            description = "Celery replaces a pool process above this resident memory, in KiB (setting "
+                    + "worker_max_memory_per_child). The JVM's threads share one heap (size it with -Xmx in "
+                    + "CELERIAC_JAVA_OPTS); the worker says at start what it does with it.")
+    Integer maxMemoryPerChild;
+
+    @Option(names = {"-O"}, paramLabel = "PROFILE",
+            description = "Celery's scheduling profile: 'fair' (or 'default'). Accepted for compatibility: Celeriac's "
+                    + "pool threads take the next message from one shared buffer only when they are free, so a long "
+                    + "task never holds up messages queued behind it: always what -O fair gives prefork.")
+    String optimization;
+
+    @Mixin
+    DaemonOptions daemon;
+
     @Mixin
     ConnectionOptions connection;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         Logging.setRootLevel(logLevel);
+        checkDaemonFlags();
+        try (DaemonOptions.Started started = daemon.start(spec, NodeNames.expand(nodeName), "%n.pid", System.err)) {
+            if (started.exit()) {
+                return started.exitCode();
+            }
+            return run();
+        }
+    }
+
+    /**
+     * Checks {@code --autoscale}, {@code --max-*-per-child} and {@code -O}.
+     *
+     * @throws IllegalArgumentException saying which value is wrong and what is expected
+     */
+    void checkDaemonFlags() {
+        if (autoscale != null) {
+            autoscale = normalizeAutoscale(autoscale);
+        }
+        if (maxTasksPerChild != null && maxTasksPerChild < 1) {
+            throw new IllegalArgumentException("--max-tasks-per-child must be >= 1, got " + maxTasksPerChild);
+        }
+        if (maxMemoryPerChild != null && maxMemoryPerChild < 1) {
+            throw new IllegalArgumentException("--max-memory-per-child must be a number of KiB >= 1, got "
+                    + maxMemoryPerChild);
+        }
+        for (Double limit : new Double[] {timeLimit, softTimeLimit}) {
+            if (limit != null && (limit.isNaN() || limit <= 0)) {
+                throw new IllegalArgumentException("--time-limit/--soft-time-limit must be a number of seconds > 0, got "
+                        + limit);
+            }
+        }
+        if (optimization != null && !optimization.equals("fair") && !optimization.equals("default")) {
+            throw new IllegalArgumentException("-O " + optimization + ": use fair or default");
+        }
+    }
+
+    /**
+     * Celery's {@code --autoscale MAX[,MIN]} ({@code celery/worker/autoscale.py}: MIN defaults to 0) as
+     * {@code "MAX,MIN"}.
+     *
+     * @throws IllegalArgumentException unless 0 <= MIN <= MAX and MAX >= 1
+     */
+    static String normalizeAutoscale(String value) {
+        String[] parts = value.split(",", -1);
+        try {
+            if (parts.length > 2) {
+                throw new NumberFormatException();
+            }
+            int max = Integer.parseInt(parts[0].strip());
+            int min = parts.length == 2 ? Integer.parseInt(parts[1].strip()) : 0;
+            if (max < 1 || min < 0 || min > max) {
+                throw new IllegalArgumentException("--autoscale " + value + ": need MAX >= 1 and 0 <= MIN <= MAX");
+            }
+            return max + "," + min;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--autoscale " + value + ": expected MAX,MIN (two whole numbers, e.g. 10,3)");
+        }
+    }
+
+    /** The settings the daemon flags set (command-line flags win over the configuration). */
+    void applyFlags(Celeriac.Builder builder) {
+        if (events) {
+            builder.set("worker_send_task_events", true);
+        }
+        if (timeLimit != null) {
+            builder.set("task_time_limit", timeLimit);
+        }
+        if (softTimeLimit != null) {
+            builder.set("task_soft_time_limit", softTimeLimit);
+        }
+        if (autoscale != null) {
+            builder.set("worker_autoscale", autoscale);
+        }
+        if (withoutGossip) {
+            builder.set("worker_without_gossip", true);
+        }
+        if (withoutMingle) {
+            builder.set("worker_without_mingle", true);
+        }
+        if (withoutHeartbeat) {
+            builder.set("worker_without_heartbeat", true);
+        }
+        if (maxTasksPerChild != null) {
+            builder.set("worker_max_tasks_per_child", maxTasksPerChild);
+        }
+        if (maxMemoryPerChild != null) {
+            builder.set("worker_max_memory_per_child", maxMemoryPerChild);
+        }
+    }
+
+    private Integer run() throws Exception {
         Worker.Pool poolKind = pool == null ? null : Worker.Pool.parse(pool);
         if (concurrency < 0) {
             throw new IllegalArgumentException("-c/--concurrency must be >= 1, got " + concurrency);
@@ -122,9 +263,7 @@ final class WorkerCommand implements Callable<Integer> {
                     + "(javac -proc:full on JDK 23+)");
         }
         Celeriac.Builder builder = connection.builder(loader).registry(registry);
-        if (events) {
-            builder.set("worker_send_task_events", true);
-        }
+        applyFlags(builder);
         try (Celeriac celeriac = builder.build()) {
             Integer refused = rootGuard(celeriac, "root".equals(System.getProperty("user.name")),
                     System.getenv("C_FORCE_ROOT"));

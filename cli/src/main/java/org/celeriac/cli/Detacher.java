@@ -1,0 +1,124 @@
+package org.celeriac.cli;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+/**
+ * {@code --detach} on the JVM, which cannot fork: the same command is started again as a new session leader
+ * ({@code setsid}, when installed), stdin from {@code /dev/null}, stdout and stderr appended to the log file
+ * (else {@code /dev/null}), and the caller waits until that process wrote its pid file (Celery's
+ * {@code celery/platforms.py detached}). Used by {@code worker --detach}, {@code beat --detach} and
+ * {@code multi start}. Stateless; blocks while waiting.
+ */
+final class Detacher {
+    /** How long a detached process may take to write its pid file (a JVM start, the class path scan). */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
+    private Detacher() {
+    }
+
+    /** {@code java <this JVM's options> -cp <class path> org.celeriac.cli.Main}: this program again. */
+    static List<String> javaCommand() {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            // a debugger port cannot be opened twice; the launcher's options (e.g. -Xmx) are kept
+            if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        return cmd;
+    }
+
+    /** The arguments without {@code --detach}/{@code -D} (the child must not detach again). */
+    static List<String> withoutDetach(List<String> args) {
+        List<String> out = new ArrayList<>();
+        for (String a : args) {
+            if (!a.equals("--detach") && !a.equals("-D")) {
+                out.add(a);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Starts {@code celeriacArgs} (e.g. {@code worker -n w1@%h …}, without {@code --detach}) in the background
+     * and waits until it wrote {@code pidfile} with its own pid.
+     *
+     * @param celeriacArgs the subcommand and its options
+     * @param pidfile the expanded pid file the child writes (it must be one of its options)
+     * @param logfile the expanded log file its stdout/stderr go to, or null for {@code /dev/null}
+     * @param err where a failure is explained (the tail of the log file)
+     * @return the child's pid, or -1 when it exited (or did not write its pid file in time; then it is killed)
+     *     after the reason was printed on {@code err}
+     */
+    static long spawn(List<String> celeriacArgs, Path pidfile, Path logfile, PrintStream err)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        Path setsid = Path.of("/usr/bin/setsid");
+        if (Files.isExecutable(setsid)) {
+            cmd.add(setsid.toString());
+        }
+        cmd.addAll(javaCommand());
+        cmd.addAll(celeriacArgs);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        if (logfile != null) {
+            Path abs = logfile.toAbsolutePath();
+            if (abs.getParent() != null) {
+                Files.createDirectories(abs.getParent());
+            }
+            pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(abs.toFile()));
+        } else {
+            pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
+        }
+        Process p = pb.start();
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            OptionalLong written;
+            try {
+                written = Pidfile.readPid(pidfile);
+            } catch (IllegalStateException partial) {
+                written = OptionalLong.empty(); // being written
+            }
+            long w = written.orElse(-1);
+            if (w > 0 && (w == p.pid() || p.descendants().anyMatch(d -> d.pid() == w))) {
+                return w;
+            }
+            if (!p.isAlive()) {
+                int code = p.exitValue();
+                err.println("* Child terminated with exit code " + code + tail(logfile));
+                return -1;
+            }
+            p.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        p.destroyForcibly();
+        err.println("* Child did not write its pid file " + pidfile + " within " + START_TIMEOUT.toSeconds()
+                + " s; killed it" + tail(logfile));
+        return -1;
+    }
+
+    private static String tail(Path logfile) {
+        if (logfile == null || !Files.isReadable(logfile)) {
+            return "";
+        }
+        try {
+            List<String> lines = Files.readAllLines(logfile, StandardCharsets.UTF_8);
+            return "; the end of " + logfile + ":\n    "
+                    + String.join("\n    ", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return "";
+        }
+    }
+}
