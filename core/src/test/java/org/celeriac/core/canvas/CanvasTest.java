@@ -142,9 +142,78 @@ class CanvasTest {
         AsyncResult<Object> cleanup = app.sendTask("celery.backend_cleanup", List.of(), Map.of(), null);
         cleanup.get(WAIT);
         assertThat(cleanup.state()).isEqualTo(TaskState.SUCCESS);
-        AsyncResult<Object> map = app.sendTask("celery.map", List.of(), Map.of(), null);
-        assertThatThrownBy(() -> map.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
-                e -> assertThat(e.excType()).isEqualTo("NotImplementedError"));
+        // celery.map as Celery's xmap sends it: no args, kwargs {task: signature, it: items}
+        AsyncResult<Object> map = app.sendTask("celery.map", List.of(),
+                Map.of("task", Signature.of("c.echo").toMap(), "it", List.of("a", "b")), null);
+        assertThat(map.get(WAIT)).isEqualTo(List.of("a", "b"));
+        AsyncResult<Object> chain = app.sendTask("celery.chain", List.of(), Map.of(), null);
+        assertThatThrownBy(() -> chain.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("NotImplementedError");
+            assertThat(e.excMessage()).isEqualTo("chain is not a real task");
+        });
+        AsyncResult<Object> bad = app.sendTask("celery.starmap", List.of(Signature.of("c.add").toMap(), List.of(1)),
+                Map.of(), null);
+        assertThatThrownBy(() -> bad.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("TypeError");
+            assertThat(e.excMessage()).contains("celery.starmap").contains("argument list");
+        });
+        AsyncResult<Object> unknown = app.sendTask("celery.map", List.of(Signature.of("c.nope").toMap(), List.of(1)),
+                Map.of(), null);
+        assertThatThrownBy(() -> unknown.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
+                e -> assertThat(e.excType()).isEqualTo("NotRegistered"));
+    }
+
+    @Test
+    void mapStarmapAndChunksRunAsCeleryDoes() {
+        Celeriac app = app();
+        assertThat(app.apply(Signature.of("c.echo").map(List.of(1, "x", 3))).get(WAIT))
+                .isEqualTo(List.of(1L, "x", 3L));
+        assertThat(app.apply(Signature.of("c.add").starmap(List.of(List.of(1, 2), List.of(10, 20)))).get(WAIT))
+                .isEqualTo(List.of(3L, 30L));
+        List<List<?>> pairs = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            pairs.add(List.of(i, i));
+        }
+        AsyncResult<Object> chunks = app.apply(Signature.of("c.add").chunks(pairs, 3));
+        assertThat(chunks).isInstanceOf(GroupResult.class);
+        assertThat(((GroupResult) chunks).taskIds()).hasSize(3);
+        assertThat(chunks.get(WAIT)).isEqualTo(List.of(List.of(0L, 2L, 4L), List.of(6L, 8L, 10L), List.of(12L)));
+        // the celery.chunks task itself (what a worker runs for chunks sent as a task) sends the same group
+        AsyncResult<Object> viaTask = app.sendTask("celery.chunks", List.of(Signature.of("c.add").toMap(),
+                List.of(List.of(1, 1), List.of(2, 2)), 1), Map.of(), null);
+        @SuppressWarnings("unchecked")
+        List<Object> tuple = (List<Object>) viaTask.get(WAIT);
+        @SuppressWarnings("unchecked")
+        List<List<List<Object>>> members = (List<List<List<Object>>>) tuple.get(1);
+        assertThat(members).hasSize(2);
+        assertThat(app.asyncResult((String) members.get(1).get(0).get(0)).get(WAIT)).isEqualTo(List.of(4L));
+        assertThatThrownBy(() -> Signature.of("c.add").chunks(pairs, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("n >= 1");
+    }
+
+    @Test
+    void aGroupOfChainsRunsEachChainAndCollectsTheirLastResults() {
+        Celeriac app = app();
+        AsyncResult<Object> r = app.apply(Signature.group(
+                Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10)),
+                Signature.chain(Signature.of("c.add", 2, 2), Signature.of("c.mul", 10), Signature.of("c.add", 1)),
+                Signature.of("c.echo", "plain")));
+        assertThat(r).isInstanceOf(GroupResult.class);
+        assertThat(r.get(WAIT)).isEqualTo(List.of(20L, 41L, "plain"));
+        assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
+    }
+
+    @Test
+    void aChordBodyCanBeAChainAndPartialArgsReachTheHeader() {
+        Celeriac app = app();
+        AsyncResult<Object> r = app.apply(Signature.chord(List.of(Signature.of("c.add", 1, 1),
+                Signature.of("c.add", 2, 2)), Signature.chain(Signature.of("c.tsum"), Signature.of("c.mul", 10))));
+        assertThat(r.get(WAIT)).isEqualTo(60L);
+        // the celery.chord task (Celery's backward-compatible form) applies the chord it carries
+        String bodyId = UUID.randomUUID().toString();
+        app.sendTask("celery.chord", List.of(List.of(Signature.of("c.add", 5).toMap(), Signature.of("c.add", 6).toMap()),
+                Signature.of("c.tsum").withOption("task_id", bodyId).toMap(), List.of(1)), Map.of(), null);
+        assertThat(app.asyncResult(bodyId).get(WAIT)).isEqualTo(13L);
     }
 
     @Test
