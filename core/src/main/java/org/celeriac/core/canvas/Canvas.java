@@ -91,7 +91,28 @@ public final class Canvas {
      * @throws org.celeriac.api.CeleriacException when a message cannot be encoded or handed to the broker
      */
     public AsyncResult<Object> apply(Signature sig) {
-        return apply(Objects.requireNonNull(sig, "sig"), List.of(), Ctx.TOP);
+        if (needsChords(Objects.requireNonNull(sig, "sig"))) {
+            chordBackend(); // refused before anything is sent
+        }
+        return apply(sig, List.of(), Ctx.TOP);
+    }
+
+    /** Whether applying {@code s} makes a chord (one inside, or a group followed by a step in a chain). */
+    private static boolean needsChords(Signature s) {
+        String type = s.subtaskType();
+        if ("chord".equals(type)) {
+            return true;
+        }
+        if ("group".equals(type) || "chain".equals(type)) {
+            List<Signature> parts = s.tasks();
+            for (int i = 0; i < parts.size(); i++) {
+                Signature p = parts.get(i);
+                if (needsChords(p) || ("chain".equals(type) && "group".equals(p.subtaskType()) && i < parts.size() - 1)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -310,6 +331,9 @@ public final class Canvas {
                     task = task.linkError(Signature.fromMap(eb));
                 }
             }
+            if ("chord".equals(task.subtaskType())) {
+                chordBackend();
+            }
             Signature frozen = isLast ? freeze(task, ctx.taskId(), ctx.groupId(), ctx.groupIndex(), ctx.chord())
                     : freeze(task, null, null, null, null);
             out.addFirst(frozen);
@@ -447,16 +471,7 @@ public final class Canvas {
 
     /** Celery's {@code chord.run}. */
     private AsyncResult<Object> applyChord(Signature sig, List<Object> partial, Ctx ctx) {
-        ResultBackend backend = app.resultBackend().orElseThrow(() -> new IllegalStateException(
-                "a chord needs a result backend: set result_backend (e.g. redis://host:6379/0, a database "
-                        + "db+postgresql://... or memory://)"));
-        if (!backend.nativeChordJoin() && !backend.capabilities().groups()) {
-            // Celery's E_NO_CHORD_SUPPORT of the rpc backend's ensure_chords_allowed
-            throw new IllegalStateException("The result backend " + backend.getClass().getSimpleName()
-                    + " (result_backend) does not support chords (rpc:// keeps no groups). Note that a group "
-                    + "chained with a task is also upgraded to be a chord. Set result_backend to one that "
-                    + "supports chords: redis://, a database (db+postgresql://, the embedded default) or memory://");
-        }
+        ResultBackend backend = chordBackend();
         Map<String, Object> o = sig.options();
         // the chord's own options (chain, link, link_error, queue...) go to the body, as Celery's run does
         Signature body = sig.body();
@@ -511,6 +526,26 @@ public final class Canvas {
         Signature headerGroup = Signature.group(frozenHeader).withOption("task_id", gid);
         applyGroup(headerGroup, headerArgs, new Ctx(gid, ctx.parentId(), ctx.rootId(), null, null, bodyMap, null));
         return resultOf(frozenBody);
+    }
+
+    /**
+     * Celery's {@code ensure_chords_allowed}: the result backend, when it can join chords.
+     *
+     * @throws IllegalStateException when there is none, or it keeps no groups ({@code rpc://})
+     */
+    private ResultBackend chordBackend() {
+        ResultBackend backend = app.resultBackend().orElseThrow(() -> new IllegalStateException(
+                "a chord needs a result backend: set result_backend (e.g. redis://host:6379/0, a database "
+                        + "db+postgresql://... or memory://)"));
+        if (!backend.nativeChordJoin() && !backend.capabilities().groups()) {
+            // Celery's E_NO_CHORD_SUPPORT of the rpc backend's ensure_chords_allowed
+            throw new IllegalStateException("The result backend " + backend.getClass().getSimpleName()
+                    + " (result_backend) does not support chords (rpc:// keeps no groups). Note that a group "
+                    + "chained with a task is also upgraded to be a chord, as it needs the same synchronization. "
+                    + "Set result_backend to one that supports chords: redis://, a database (db+postgresql://, "
+                    + "the embedded default) or memory://");
+        }
+        return backend;
     }
 
     /** Celery's {@code _chord._descend}: how many completions a header member contributes. */
