@@ -19,6 +19,7 @@ import org.celeriac.core.Celeriac;
 import org.celeriac.core.registry.TaskRegistry;
 import org.celeriac.core.worker.Worker;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Chains, groups, chords and the built-in tasks on the embedded default (memory://, counter-based chord join). */
@@ -255,4 +256,32 @@ class CanvasTest {
         app.apply(Signature.of("c.add", 20, 1).link(Signature.of("c.mul", 2).withOption("task_id", linkId)));
         assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(42L);
     }
+
+    @Test
+    @Disabled(NEEDS_WORKER)
+    void nestedCanvasesRunOnTheJavaWorker() {
+        Celeriac app = app();
+        // chain(add, group(mul, mul), tsum): the worker applies the chord (group + tsum) from embed.chain
+        assertThat(app.chain(Signature.of("c.add", 1, 1), Signature.group(Signature.of("c.mul", 10),
+                Signature.of("c.mul", 100)), Signature.of("c.tsum")).get(WAIT)).isEqualTo(220L);
+        // chains in a chord header: their last steps carry the chord
+        assertThat(app.chord(List.of(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10)),
+                Signature.chain(Signature.of("c.add", 2, 2), Signature.of("c.mul", 10))), Signature.of("c.tsum"))
+                .get(WAIT)).isEqualTo(60L);
+        // a chain of chords: the second chord is applied by the worker after the first one's body
+        assertThat(app.chain(Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
+                Signature.of("c.tsum")), Signature.chord(List.of(Signature.of("c.mul", 2), Signature.of("c.mul", 3)),
+                Signature.of("c.tsum"))).get(WAIT)).isEqualTo(30L);
+        // a group as link callback: each member gets the parent's result
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        app.apply(Signature.of("c.add", 1, 2).link(Signature.group(Signature.of("c.mul", 10).withOption("task_id", a),
+                Signature.of("c.mul", 100).withOption("task_id", b))));
+        assertThat(app.asyncResult(a).get(WAIT)).isEqualTo(30L);
+        assertThat(app.asyncResult(b).get(WAIT)).isEqualTo(300L);
+    }
+
+    /** Why the nested-canvas tests of the Java worker are off in this branch. */
+    static final String NEEDS_WORKER = "needs the Java worker to apply composite signatures from embed.chain and "
+            + "link callbacks (Worker.followUps -> Canvas.applyCallback, outside this package); enable once it does";
 }
