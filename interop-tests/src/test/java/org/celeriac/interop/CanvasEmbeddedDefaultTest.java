@@ -150,4 +150,15 @@ class CanvasEmbeddedDefaultTest {
         assertThat(app.apply(Signature.of("e.add").chunks(List.of(List.of(1, 1), List.of(2, 2), List.of(3, 3)), 2))
                 .get(WAIT)).isEqualTo(List.of(List.of(2L, 4L), List.of(6L)));
     }
+
+    @Test
+    void linkCallbacksGetTheResultAndErrbacksTheFailedTaskId() {
+        String linkId = java.util.UUID.randomUUID().toString();
+        app.apply(Signature.of("e.add", 20, 1).link(Signature.of("e.mul", 2).withOption("task_id", linkId)));
+        assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(42L);
+        String errbackId = java.util.UUID.randomUUID().toString();
+        AsyncResult<Object> failed = app.apply(Signature.of("e.fail", "x")
+                .linkError(Signature.of("e.echo").withOption("task_id", errbackId)));
+        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(failed.id());
+    }
 }

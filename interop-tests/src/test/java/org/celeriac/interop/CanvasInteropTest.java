@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.celeriac.api.AsyncResult;
@@ -294,6 +295,12 @@ class CanvasInteropTest {
                     Signature.of("tasks.mul", 10)), Signature.of("tasks.add", 3, 3))).get(wait)).isEqualTo(List.of(20L, 6L));
             assertThat(java.chord(List.of(Signature.of("tasks.add", 1, 1), Signature.of("tasks.add", 2, 2)),
                     Signature.chain(Signature.of("tasks.xsum"), Signature.of("tasks.mul", 10))).get(wait)).isEqualTo(60L);
+            assertThat(java.chain(Signature.of("tasks.add", 2, 2), Signature.of("tasks.mul", 10), java.si("tasks.add", 1, 1))
+                    .get(wait)).isEqualTo(2L);
+            String errbackId = UUID.randomUUID().toString();
+            AsyncResult<Object> failed = java.apply(Signature.of("tasks.fail", "x")
+                    .linkError(Signature.of("tasks.echo").withOption("task_id", errbackId)));
+            assertThat(java.asyncResult(errbackId).get(wait)).isEqualTo(failed.id());
             assertThat(java.apply(Signature.of("tasks.add").starmap(List.of(List.of(1, 2), List.of(3, 4)))).get(wait))
                     .isEqualTo(List.of(3L, 7L));
             assertThat(java.apply(Signature.of("tasks.add").chunks(List.of(List.of(1, 1), List.of(2, 2), List.of(3, 3)),

@@ -86,7 +86,8 @@ public final class Canvas {
      *
      * @return the result: of the task, of a chain's last step, of a chord's body, or a {@link GroupResult} for a
      *         group (and a chain ending in one)
-     * @throws IllegalArgumentException when a composite signature is malformed (no tasks, no body)
+     * @throws IllegalArgumentException when a composite signature is malformed (no tasks, no body), or a group has
+     *         a {@code link} (Celery: "Cannot add link to group: use a chord")
      * @throws IllegalStateException when a chord is sent and the result backend cannot join chords (none, rpc://)
      * @throws org.celeriac.api.CeleriacException when a message cannot be encoded or handed to the broker
      */
@@ -284,6 +285,15 @@ public final class Canvas {
         if (steps.isEmpty()) {
             throw new IllegalArgumentException("a chain needs at least one signature");
         }
+        List<Map<String, Object>> links = maps(o.get("link"));
+        if (links != null) {
+            // Celery's _chain.run: the chain's link callbacks go to its last step
+            Signature last = steps.get(steps.size() - 1);
+            for (Map<String, Object> l : links) {
+                last = last.link(Signature.fromMap(l));
+            }
+            steps.set(steps.size() - 1, last);
+        }
         Signature first = steps.get(0);
         List<Map<String, Object>> rest = new ArrayList<>();
         for (int i = steps.size() - 1; i >= 1; i--) {
@@ -435,7 +445,22 @@ public final class Canvas {
     private AsyncResult<Object> applyGroup(Signature sig, List<Object> partial, Ctx ctx) {
         String gid = ctx.taskId() != null ? ctx.taskId() : sig.taskId() != null ? sig.taskId()
                 : UUID.randomUUID().toString();
+        if (sig.options().get("link") != null) {
+            throw new IllegalArgumentException("Cannot add link to group: use a chord (group " + gid + ")");
+        }
         List<Signature> members = unroll(sig.tasks());
+        // Celery's group.link_error: every member gets the errback (it may then run more than once)
+        List<Map<String, Object>> errbacks = maps(sig.options().get("link_error"));
+        if (errbacks != null) {
+            List<Signature> withErrbacks = new ArrayList<>();
+            for (Signature m : members) {
+                for (Map<String, Object> eb : errbacks) {
+                    m = m.linkError(Signature.fromMap(eb));
+                }
+                withErrbacks.add(m);
+            }
+            members = withErrbacks;
+        }
         List<Object> memberArgs = new ArrayList<>(partial);
         if (!sig.immutable() && !sig.args().isEmpty()) {
             memberArgs.addAll(sig.args());

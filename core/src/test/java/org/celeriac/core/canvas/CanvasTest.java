@@ -258,6 +258,27 @@ class CanvasTest {
     }
 
     @Test
+    void linksOnAChainGoToItsLastStepErrbacksToEveryStepAndToEveryGroupMember() {
+        Celeriac app = app();
+        String linkId = UUID.randomUUID().toString();
+        app.apply(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10))
+                .link(Signature.of("c.echo").withOption("task_id", linkId)));
+        assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(20L);
+        String failingId = UUID.randomUUID().toString();
+        String errbackId = UUID.randomUUID().toString();
+        app.apply(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.fail", "x").withOption("task_id", failingId),
+                Signature.of("c.add", 1)).linkError(Signature.of("c.echo").withOption("task_id", errbackId)));
+        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(failingId);
+        String groupErrback = UUID.randomUUID().toString();
+        GroupResult g = (GroupResult) app.apply(Signature.group(Signature.of("c.add", 1, 1), Signature.of("c.fail", "y"))
+                .linkError(Signature.of("c.echo").withOption("task_id", groupErrback)));
+        assertThat(app.asyncResult(groupErrback).get(WAIT)).isEqualTo(g.taskIds().get(1));
+        assertThat(g.state()).isEqualTo(TaskState.FAILURE);
+        assertThatThrownBy(() -> app.apply(Signature.group(Signature.of("c.add", 1, 1)).link(Signature.of("c.echo"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Cannot add link to group: use a chord");
+    }
+
+    @Test
     @Disabled(NEEDS_WORKER)
     void nestedCanvasesRunOnTheJavaWorker() {
         Celeriac app = app();
