@@ -192,6 +192,13 @@ class CanvasInteropTest {
                         Signature.of("tasks.xsum"))).get(wait)).isEqualTo(30L);
         assertThat(app.chord(List.of(Signature.of("tasks.add", 1, 1), Signature.of("tasks.add", 2, 2)),
                 Signature.chain(Signature.of("tasks.xsum"), Signature.of("tasks.mul", 10))).get(wait)).isEqualTo(60L);
+        // a chord in a chord header reports its body to the outer chord; chords in a group
+        Signature inner = Signature.chord(List.of(Signature.of("tasks.add", 1, 1), Signature.of("tasks.add", 2, 2)),
+                Signature.of("tasks.xsum"));
+        assertThat(app.chord(List.of(inner, Signature.of("tasks.add", 10, 10)), Signature.of("tasks.xsum")).get(wait))
+                .isEqualTo(26L);
+        assertThat(app.apply(Signature.group(inner, Signature.chord(List.of(Signature.of("tasks.mul", 3, 3)),
+                Signature.of("tasks.xsum")))).get(wait)).isEqualTo(List.of(6L, 9L));
     }
 
     @Test

@@ -279,6 +279,49 @@ class CanvasTest {
     }
 
     @Test
+    void chordsInAChordHeaderAndInAGroupReportTheirBodiesToTheOuterCanvas() {
+        Celeriac app = app();
+        Signature inner = Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
+                Signature.of("c.tsum"));
+        assertThat(app.chord(List.of(inner, Signature.of("c.add", 10, 10)), Signature.of("c.tsum")).get(WAIT))
+                .isEqualTo(26L);
+        assertThat(app.apply(Signature.group(inner, Signature.chord(List.of(Signature.of("c.mul", 3, 3)),
+                Signature.of("c.tsum")))).get(WAIT)).isEqualTo(List.of(6L, 9L));
+    }
+
+    @Test
+    void chordUnlockGivesUpAfterMaxRetriesAsCeleryDoes() {
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns).registry(registry())
+                .taskListener(new org.celeriac.api.TaskListener() {
+                    @Override
+                    public void taskRetry(String taskId, String taskName, Throwable reason) {
+                        events.add("retry " + taskName);
+                    }
+
+                    @Override
+                    public void taskFailure(String taskId, String taskName, Throwable exception, String traceback) {
+                        events.add("failure " + taskName + " " + exception.getClass().getSimpleName());
+                    }
+                }).build();
+        closeables.add(0, app);
+        Worker w = new Worker(app, new Worker.Options("unlock@%h", List.of(), 1, Worker.Pool.THREADS, 1));
+        w.start();
+        closeables.add(0, w);
+        String never = UUID.randomUUID().toString();
+        String bodyId = UUID.randomUUID().toString();
+        app.sendTask("celery.chord_unlock", List.of("g-" + bodyId, Signature.of("c.tsum").withOption("task_id", bodyId)
+                        .toMap()),
+                Map.of("interval", 0.05, "max_retries", 2, "result",
+                        List.of(List.of(java.util.Arrays.asList(never, null), java.util.Collections.emptyList()))), null);
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.startsWith("failure")));
+        assertThat(events).containsExactly("retry celery.chord_unlock", "retry celery.chord_unlock",
+                "failure celery.chord_unlock MaxRetriesExceededException");
+        assertThat(app.asyncResult(bodyId).state()).isEqualTo(TaskState.PENDING);
+    }
+
+    @Test
     @Disabled(NEEDS_WORKER)
     void nestedCanvasesRunOnTheJavaWorker() {
         Celeriac app = app();
