@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.celeriac.api.AsyncResult;
 import org.celeriac.api.TaskFailedException;
 import org.celeriac.core.Celeriac;
+import org.celeriac.core.canvas.GroupResult;
 import org.celeriac.core.canvas.Signature;
 import org.celeriac.spi.backend.GroupMeta;
 import org.celeriac.spi.backend.ResultBackend;
@@ -192,6 +193,11 @@ class CanvasInteropTest {
                         Signature.of("tasks.xsum"))).get(wait)).isEqualTo(30L);
         assertThat(app.chord(List.of(Signature.of("tasks.add", 1, 1), Signature.of("tasks.add", 2, 2)),
                 Signature.chain(Signature.of("tasks.xsum"), Signature.of("tasks.mul", 10))).get(wait)).isEqualTo(60L);
+        // a chain ending in a group gives the group's results
+        AsyncResult<Object> toGroup = app.chain(Signature.of("tasks.add", 1, 1), Signature.group(
+                Signature.of("tasks.mul", 10), Signature.of("tasks.mul", 100)));
+        assertThat(toGroup).isInstanceOf(GroupResult.class);
+        assertThat(toGroup.get(wait)).isEqualTo(List.of(20L, 200L));
         // a chord in a chord header reports its body to the outer chord; chords in a group
         Signature inner = Signature.chord(List.of(Signature.of("tasks.add", 1, 1), Signature.of("tasks.add", 2, 2)),
                 Signature.of("tasks.xsum"));

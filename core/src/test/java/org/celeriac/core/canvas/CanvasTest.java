@@ -336,6 +336,8 @@ class CanvasTest {
         assertThat(app.chain(Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
                 Signature.of("c.tsum")), Signature.chord(List.of(Signature.of("c.mul", 2), Signature.of("c.mul", 3)),
                 Signature.of("c.tsum"))).get(WAIT)).isEqualTo(30L);
+        assertThat(app.chain(Signature.of("c.add", 1, 1), Signature.group(Signature.of("c.mul", 10),
+                Signature.of("c.mul", 100))).get(WAIT)).isEqualTo(List.of(20L, 200L));
         // a group as link callback: each member gets the parent's result
         String a = UUID.randomUUID().toString();
         String b = UUID.randomUUID().toString();
