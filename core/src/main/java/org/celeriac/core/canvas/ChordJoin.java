@@ -94,17 +94,37 @@ public final class ChordJoin {
                 }
                 values.add(p.get(2));
             }
-            if (body.get("subtask_type") != null) {
-                fail(body, bodyId, taskId, rootId, "Callback error: chord body of type '" + body.get("subtask_type")
-                        + "' is not supported by this worker yet; use a plain task signature");
-                return;
-            }
-            canvas.send(Signature.fromMap(body), values, true, taskId, rootId, null, null, null, null);
+            canvas.applyCallback(body, values, taskId, rootId, null);
             LOG.debug("Chord {} complete: body {}[{}] sent", groupId, body.get("task"), bodyId);
         } catch (RuntimeException e) {
             LOG.error("Chord {} raised: {}", groupId, e.toString(), e);
             fail(body, bodyId, parentId, rootId, "Callback error: " + e);
         }
+    }
+
+    /**
+     * Finishes a chord for {@code celery.chord_unlock} once every header task is ready: as {@link #complete}, but
+     * on a backend without native join only if the header tasks' counting (which the Celeriac client's saved
+     * group enables) has not done it already: the unlock adds {@link Canvas#UNLOCK_CLAIM} to the chord counter
+     * and completes only when it was the first to claim and the counter had not reached the header size, so the
+     * body is sent once whichever of the two gets there first.
+     *
+     * @return whether this call sent the body (or stored the ChordError)
+     */
+    public boolean unlock(String groupId, List<List<Object>> parts, Map<String, Object> body, String parentId,
+                          String rootId) {
+        if (backend == null) {
+            throw new IllegalStateException("celery.chord_unlock needs a result backend: set result_backend");
+        }
+        if (!backend.nativeChordJoin()) {
+            long v = backend.incrementChordCounter(groupId, Canvas.UNLOCK_CLAIM);
+            if (v < Canvas.UNLOCK_CLAIM || v >= Canvas.UNLOCK_CLAIM + parts.size()) {
+                LOG.debug("Chord {}: already joined by its header tasks (counter {})", groupId, v);
+                return false;
+            }
+        }
+        complete(groupId, parts, body, parentId, rootId);
+        return true;
     }
 
     /** Non-native join: null until this part makes the counter reach the saved group's size. */
@@ -151,7 +171,7 @@ public final class ChordJoin {
         }
         for (Map<String, Object> eb : errbacks) {
             try {
-                canvas.send(Signature.fromMap(eb), bodyId, true, bodyId, rootId, null, null, null, null);
+                canvas.applyCallback(eb, bodyId, bodyId, rootId, null);
             } catch (RuntimeException e) {
                 LOG.error("Cannot send errback {} of chord body {}: {}", eb.get("task"), bodyId, e.toString(), e);
             }

@@ -19,6 +19,7 @@ import org.celeriac.core.Celeriac;
 import org.celeriac.core.registry.TaskRegistry;
 import org.celeriac.core.worker.Worker;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Chains, groups, chords and the built-in tasks on the embedded default (memory://, counter-based chord join). */
@@ -142,9 +143,78 @@ class CanvasTest {
         AsyncResult<Object> cleanup = app.sendTask("celery.backend_cleanup", List.of(), Map.of(), null);
         cleanup.get(WAIT);
         assertThat(cleanup.state()).isEqualTo(TaskState.SUCCESS);
-        AsyncResult<Object> map = app.sendTask("celery.map", List.of(), Map.of(), null);
-        assertThatThrownBy(() -> map.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
-                e -> assertThat(e.excType()).isEqualTo("NotImplementedError"));
+        // celery.map as Celery's xmap sends it: no args, kwargs {task: signature, it: items}
+        AsyncResult<Object> map = app.sendTask("celery.map", List.of(),
+                Map.of("task", Signature.of("c.echo").toMap(), "it", List.of("a", "b")), null);
+        assertThat(map.get(WAIT)).isEqualTo(List.of("a", "b"));
+        AsyncResult<Object> chain = app.sendTask("celery.chain", List.of(), Map.of(), null);
+        assertThatThrownBy(() -> chain.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("NotImplementedError");
+            assertThat(e.excMessage()).isEqualTo("chain is not a real task");
+        });
+        AsyncResult<Object> bad = app.sendTask("celery.starmap", List.of(Signature.of("c.add").toMap(), List.of(1)),
+                Map.of(), null);
+        assertThatThrownBy(() -> bad.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class, e -> {
+            assertThat(e.excType()).isEqualTo("TypeError");
+            assertThat(e.excMessage()).contains("celery.starmap").contains("argument list");
+        });
+        AsyncResult<Object> unknown = app.sendTask("celery.map", List.of(Signature.of("c.nope").toMap(), List.of(1)),
+                Map.of(), null);
+        assertThatThrownBy(() -> unknown.get(WAIT)).isInstanceOfSatisfying(TaskFailedException.class,
+                e -> assertThat(e.excType()).isEqualTo("NotRegistered"));
+    }
+
+    @Test
+    void mapStarmapAndChunksRunAsCeleryDoes() {
+        Celeriac app = app();
+        assertThat(app.apply(Signature.of("c.echo").map(List.of(1, "x", 3))).get(WAIT))
+                .isEqualTo(List.of(1L, "x", 3L));
+        assertThat(app.apply(Signature.of("c.add").starmap(List.of(List.of(1, 2), List.of(10, 20)))).get(WAIT))
+                .isEqualTo(List.of(3L, 30L));
+        List<List<?>> pairs = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            pairs.add(List.of(i, i));
+        }
+        AsyncResult<Object> chunks = app.apply(Signature.of("c.add").chunks(pairs, 3));
+        assertThat(chunks).isInstanceOf(GroupResult.class);
+        assertThat(((GroupResult) chunks).taskIds()).hasSize(3);
+        assertThat(chunks.get(WAIT)).isEqualTo(List.of(List.of(0L, 2L, 4L), List.of(6L, 8L, 10L), List.of(12L)));
+        // the celery.chunks task itself (what a worker runs for chunks sent as a task) sends the same group
+        AsyncResult<Object> viaTask = app.sendTask("celery.chunks", List.of(Signature.of("c.add").toMap(),
+                List.of(List.of(1, 1), List.of(2, 2)), 1), Map.of(), null);
+        @SuppressWarnings("unchecked")
+        List<Object> tuple = (List<Object>) viaTask.get(WAIT);
+        @SuppressWarnings("unchecked")
+        List<List<List<Object>>> members = (List<List<List<Object>>>) tuple.get(1);
+        assertThat(members).hasSize(2);
+        assertThat(app.asyncResult((String) members.get(1).get(0).get(0)).get(WAIT)).isEqualTo(List.of(4L));
+        assertThatThrownBy(() -> Signature.of("c.add").chunks(pairs, 0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("n >= 1");
+    }
+
+    @Test
+    void aGroupOfChainsRunsEachChainAndCollectsTheirLastResults() {
+        Celeriac app = app();
+        AsyncResult<Object> r = app.apply(Signature.group(
+                Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10)),
+                Signature.chain(Signature.of("c.add", 2, 2), Signature.of("c.mul", 10), Signature.of("c.add", 1)),
+                Signature.of("c.echo", "plain")));
+        assertThat(r).isInstanceOf(GroupResult.class);
+        assertThat(r.get(WAIT)).isEqualTo(List.of(20L, 41L, "plain"));
+        assertThat(r.state()).isEqualTo(TaskState.SUCCESS);
+    }
+
+    @Test
+    void aChordBodyCanBeAChainAndPartialArgsReachTheHeader() {
+        Celeriac app = app();
+        AsyncResult<Object> r = app.apply(Signature.chord(List.of(Signature.of("c.add", 1, 1),
+                Signature.of("c.add", 2, 2)), Signature.chain(Signature.of("c.tsum"), Signature.of("c.mul", 10))));
+        assertThat(r.get(WAIT)).isEqualTo(60L);
+        // the celery.chord task (Celery's backward-compatible form) applies the chord it carries
+        String bodyId = UUID.randomUUID().toString();
+        app.sendTask("celery.chord", List.of(List.of(Signature.of("c.add", 5).toMap(), Signature.of("c.add", 6).toMap()),
+                Signature.of("c.tsum").withOption("task_id", bodyId).toMap(), List.of(1)), Map.of(), null);
+        assertThat(app.asyncResult(bodyId).get(WAIT)).isEqualTo(13L);
     }
 
     @Test
@@ -186,4 +256,98 @@ class CanvasTest {
         app.apply(Signature.of("c.add", 20, 1).link(Signature.of("c.mul", 2).withOption("task_id", linkId)));
         assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(42L);
     }
+
+    @Test
+    void linksOnAChainGoToItsLastStepErrbacksToEveryStepAndToEveryGroupMember() {
+        Celeriac app = app();
+        String linkId = UUID.randomUUID().toString();
+        app.apply(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10))
+                .link(Signature.of("c.echo").withOption("task_id", linkId)));
+        assertThat(app.asyncResult(linkId).get(WAIT)).isEqualTo(20L);
+        String failingId = UUID.randomUUID().toString();
+        String errbackId = UUID.randomUUID().toString();
+        app.apply(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.fail", "x").withOption("task_id", failingId),
+                Signature.of("c.add", 1)).linkError(Signature.of("c.echo").withOption("task_id", errbackId)));
+        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(failingId);
+        String groupErrback = UUID.randomUUID().toString();
+        GroupResult g = (GroupResult) app.apply(Signature.group(Signature.of("c.add", 1, 1), Signature.of("c.fail", "y"))
+                .linkError(Signature.of("c.echo").withOption("task_id", groupErrback)));
+        assertThat(app.asyncResult(groupErrback).get(WAIT)).isEqualTo(g.taskIds().get(1));
+        assertThat(g.state()).isEqualTo(TaskState.FAILURE);
+        assertThatThrownBy(() -> app.apply(Signature.group(Signature.of("c.add", 1, 1)).link(Signature.of("c.echo"))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Cannot add link to group: use a chord");
+    }
+
+    @Test
+    void chordsInAChordHeaderAndInAGroupReportTheirBodiesToTheOuterCanvas() {
+        Celeriac app = app();
+        Signature inner = Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
+                Signature.of("c.tsum"));
+        assertThat(app.chord(List.of(inner, Signature.of("c.add", 10, 10)), Signature.of("c.tsum")).get(WAIT))
+                .isEqualTo(26L);
+        assertThat(app.apply(Signature.group(inner, Signature.chord(List.of(Signature.of("c.mul", 3, 3)),
+                Signature.of("c.tsum")))).get(WAIT)).isEqualTo(List.of(6L, 9L));
+    }
+
+    @Test
+    void chordUnlockGivesUpAfterMaxRetriesAsCeleryDoes() {
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns).registry(registry())
+                .taskListener(new org.celeriac.api.TaskListener() {
+                    @Override
+                    public void taskRetry(String taskId, String taskName, Throwable reason) {
+                        events.add("retry " + taskName);
+                    }
+
+                    @Override
+                    public void taskFailure(String taskId, String taskName, Throwable exception, String traceback) {
+                        events.add("failure " + taskName + " " + exception.getClass().getSimpleName());
+                    }
+                }).build();
+        closeables.add(0, app);
+        Worker w = new Worker(app, new Worker.Options("unlock@%h", List.of(), 1, Worker.Pool.THREADS, 1));
+        w.start();
+        closeables.add(0, w);
+        String never = UUID.randomUUID().toString();
+        String bodyId = UUID.randomUUID().toString();
+        app.sendTask("celery.chord_unlock", List.of("g-" + bodyId, Signature.of("c.tsum").withOption("task_id", bodyId)
+                        .toMap()),
+                Map.of("interval", 0.05, "max_retries", 2, "result",
+                        List.of(List.of(java.util.Arrays.asList(never, null), java.util.Collections.emptyList()))), null);
+        org.awaitility.Awaitility.await().atMost(WAIT).until(() -> events.stream().anyMatch(e -> e.startsWith("failure")));
+        assertThat(events).containsExactly("retry celery.chord_unlock", "retry celery.chord_unlock",
+                "failure celery.chord_unlock MaxRetriesExceededException");
+        assertThat(app.asyncResult(bodyId).state()).isEqualTo(TaskState.PENDING);
+    }
+
+    @Test
+    @Disabled(NEEDS_WORKER)
+    void nestedCanvasesRunOnTheJavaWorker() {
+        Celeriac app = app();
+        // chain(add, group(mul, mul), tsum): the worker applies the chord (group + tsum) from embed.chain
+        assertThat(app.chain(Signature.of("c.add", 1, 1), Signature.group(Signature.of("c.mul", 10),
+                Signature.of("c.mul", 100)), Signature.of("c.tsum")).get(WAIT)).isEqualTo(220L);
+        // chains in a chord header: their last steps carry the chord
+        assertThat(app.chord(List.of(Signature.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 10)),
+                Signature.chain(Signature.of("c.add", 2, 2), Signature.of("c.mul", 10))), Signature.of("c.tsum"))
+                .get(WAIT)).isEqualTo(60L);
+        // a chain of chords: the second chord is applied by the worker after the first one's body
+        assertThat(app.chain(Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
+                Signature.of("c.tsum")), Signature.chord(List.of(Signature.of("c.mul", 2), Signature.of("c.mul", 3)),
+                Signature.of("c.tsum"))).get(WAIT)).isEqualTo(30L);
+        assertThat(app.chain(Signature.of("c.add", 1, 1), Signature.group(Signature.of("c.mul", 10),
+                Signature.of("c.mul", 100))).get(WAIT)).isEqualTo(List.of(20L, 200L));
+        // a group as link callback: each member gets the parent's result
+        String a = UUID.randomUUID().toString();
+        String b = UUID.randomUUID().toString();
+        app.apply(Signature.of("c.add", 1, 2).link(Signature.group(Signature.of("c.mul", 10).withOption("task_id", a),
+                Signature.of("c.mul", 100).withOption("task_id", b))));
+        assertThat(app.asyncResult(a).get(WAIT)).isEqualTo(30L);
+        assertThat(app.asyncResult(b).get(WAIT)).isEqualTo(300L);
+    }
+
+    /** Why the nested-canvas tests of the Java worker are off in this branch. */
+    static final String NEEDS_WORKER = "needs the Java worker to apply composite signatures from embed.chain and "
+            + "link callbacks (Worker.followUps -> Canvas.applyCallback, outside this package); enable once it does";
 }
