@@ -16,7 +16,10 @@ import java.util.regex.Pattern;
 /**
  * A broker or result-backend URL parsed into typed parts, kombu style:
  * {@code scheme://user:password@host:port/path?key=value}, several hosts joined by {@code ;} or
- * {@code ,} ({@code sentinel://h1:26379;sentinel://h2:26379}), and opaque forms such as
+ * {@code ,} ({@code redis://h1:6379,h2:6379/0}), each host may repeat the scheme with its own path as kombu and
+ * Celery spell Sentinel ({@code sentinel://h1:26379;sentinel://h2:26379},
+ * {@code sentinel://:pw@h1:26379/3;sentinel://:pw@h2:26379/3}: the first part that names a user or password, a
+ * path or a query gives it), and opaque forms such as
  * {@code jdbc:h2:file:/x;AUTO_SERVER=TRUE} or {@code memory://}.
  *
  * <p>The password is sensitive: {@link #toString()} prints it as {@code ***}, and so do parse
@@ -80,52 +83,45 @@ public final class ConnectionUrl {
             // opaque form: jdbc:h2:..., jdbc:postgresql://... keeps its own syntax
             return new ConnectionUrl(text, scheme, null, null, List.of(), "", Map.of(), ssp);
         }
-        // several hosts may each repeat the scheme: sentinel://h1:26379;sentinel://h2:26379
-        String rest = ssp.substring(2).replaceAll("[;,][A-Za-z][A-Za-z0-9+.\\-]*://", ";");
-        String queryText = "";
-        int q = rest.indexOf('?');
-        if (q >= 0) {
-            queryText = rest.substring(q + 1);
-            rest = rest.substring(0, q);
-        }
-        int slash = rest.indexOf('/');
-        String authority = slash >= 0 ? rest.substring(0, slash) : rest;
-        String path = slash >= 0 ? rest.substring(slash + 1) : "";
+        // several hosts may each repeat the scheme, each with its own path: kombu's
+        // sentinel://h1:26379;sentinel://h2:26379 and Celery's sentinel://h1:26379/3;sentinel://h2:26379/3.
+        // Each part is read alone; the first part that names a user/password, a path or a query gives it.
         String user = null;
         String password = null;
-        int at = authority.lastIndexOf('@');
-        if (at >= 0) {
-            String userinfo = authority.substring(0, at);
-            authority = authority.substring(at + 1);
-            int c = userinfo.indexOf(':');
-            user = decode(c >= 0 ? userinfo.substring(0, c) : userinfo);
-            password = c >= 0 ? decode(userinfo.substring(c + 1)) : null;
-            if (user.isEmpty()) {
-                user = null;
-            }
-        }
+        String path = "";
+        String queryText = "";
         List<Host> hosts = new ArrayList<>();
-        for (String h : authority.split("[;,]")) {
-            String hp = h.trim();
-            if (hp.contains("://")) { // sentinel://h1;sentinel://h2
-                hp = hp.substring(hp.indexOf("://") + 3);
+        for (String part : ssp.substring(2).split("[;,]\\s*[A-Za-z][A-Za-z0-9+.\\-]*://")) {
+            String rest = part;
+            int q = rest.indexOf('?');
+            if (q >= 0) {
+                if (queryText.isEmpty()) {
+                    queryText = rest.substring(q + 1);
+                }
+                rest = rest.substring(0, q);
             }
-            if (hp.isEmpty()) {
-                continue;
+            int slash = rest.indexOf('/');
+            String authority = slash >= 0 ? rest.substring(0, slash) : rest;
+            if (slash >= 0 && path.isEmpty()) {
+                path = rest.substring(slash + 1);
             }
-            int port = -1;
-            String host = hp;
-            int pc = hp.lastIndexOf(':');
-            if (pc >= 0 && !hp.endsWith("]")) {
-                host = hp.substring(0, pc);
-                try {
-                    port = Integer.parseInt(hp.substring(pc + 1));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("'" + mask(text) + "': port '" + hp.substring(pc + 1)
-                            + "' is not a number");
+            int at = authority.lastIndexOf('@');
+            if (at >= 0) {
+                String userinfo = authority.substring(0, at);
+                authority = authority.substring(at + 1);
+                int c = userinfo.indexOf(':');
+                String u = decode(c >= 0 ? userinfo.substring(0, c) : userinfo);
+                if (user == null && password == null) {
+                    user = u.isEmpty() ? null : u;
+                    password = c >= 0 ? decode(userinfo.substring(c + 1)) : null;
                 }
             }
-            hosts.add(new Host(host, port));
+            for (String h : authority.split("[;,]")) {
+                Host host = host(text, h.trim());
+                if (host != null) {
+                    hosts.add(host);
+                }
+            }
         }
         Map<String, String> query = new LinkedHashMap<>();
         if (!queryText.isEmpty()) {
@@ -136,6 +132,26 @@ public final class ConnectionUrl {
         }
         return new ConnectionUrl(text, scheme, user, password, List.copyOf(hosts), decode(path),
                 Collections.unmodifiableMap(query), ssp);
+    }
+
+    /** One {@code host[:port]}; null when empty. */
+    private static Host host(String text, String hp) {
+        if (hp.isEmpty()) {
+            return null;
+        }
+        int port = -1;
+        String host = hp;
+        int pc = hp.lastIndexOf(':');
+        if (pc >= 0 && !hp.endsWith("]")) {
+            host = hp.substring(0, pc);
+            try {
+                port = Integer.parseInt(hp.substring(pc + 1));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'" + mask(text) + "': port '" + hp.substring(pc + 1)
+                        + "' is not a number");
+            }
+        }
+        return new Host(host, port);
     }
 
     private static String decode(String s) {

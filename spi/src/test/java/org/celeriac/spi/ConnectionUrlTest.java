@@ -29,6 +29,34 @@ class ConnectionUrlTest {
     }
 
     @Test
+    void celerysSentinelFormWithAPathOnEveryHost() {
+        ConnectionUrl u = ConnectionUrl.parse("sentinel://a:26379/3;sentinel://b:26379/3");
+        assertThat(u.hosts()).containsExactly(new ConnectionUrl.Host("a", 26379), new ConnectionUrl.Host("b", 26379));
+        assertThat(u.path()).isEqualTo("3");
+        ConnectionUrl p = ConnectionUrl.parse("sentinel://:s3cret@a:26379/2?ssl_cert_reqs=required;"
+                + "sentinel://:s3cret@b:26380/2?ssl_cert_reqs=required, sentinel://c/2");
+        assertThat(p.hosts()).containsExactly(new ConnectionUrl.Host("a", 26379), new ConnectionUrl.Host("b", 26380),
+                new ConnectionUrl.Host("c", -1));
+        assertThat(p.password()).contains("s3cret");
+        assertThat(p.user()).isEmpty();
+        assertThat(p.path()).isEqualTo("2");
+        assertThat(p.query()).containsExactly(java.util.Map.entry("ssl_cert_reqs", "required"));
+        assertThat(p.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void theFirstSentinelPartThatNamesAPathOrPasswordGivesIt() {
+        ConnectionUrl u = ConnectionUrl.parse("sentinel://a:26379;sentinel://u:pw@b:26379/5");
+        assertThat(u.path()).isEqualTo("5");
+        assertThat(u.user()).contains("u");
+        assertThat(u.password()).contains("pw");
+        assertThat(ConnectionUrl.parse("redis://h1:6379,h2:6380/1").hosts()).hasSize(2);
+        assertThatThrownBy(() -> ConnectionUrl.parse("sentinel://a:26379/0;sentinel://:pw@b:x/0"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port 'x'")
+                .hasMessageNotContaining(":pw@");
+    }
+
+    @Test
     void opaqueJdbcUrlsKeepTheirText() {
         ConnectionUrl u = ConnectionUrl.parse("jdbc:h2:file:/tmp/x;AUTO_SERVER=TRUE;PASSWORD=hunter2");
         assertThat(u.scheme()).isEqualTo("jdbc");

@@ -143,19 +143,14 @@ public record RedisBackendOptions(String masterName, String sentinelPassword, Du
      * @throws ProviderException naming the URL (password masked) when it cannot be used
      */
     RedisURI uri(ConnectionUrl url, String clientName) {
-        List<ConnectionUrl> parts = parts(url);
         int db = 0;
-        ConnectionUrl credentials = url;
-        for (ConnectionUrl p : parts) {
-            String path = p.path().replace("/", "").trim();
-            if (!path.isEmpty()) {
-                try {
-                    db = Integer.parseInt(path);
-                } catch (NumberFormatException e) {
-                    throw new ProviderException("result_backend " + url + ": the path '" + p.path()
-                            + "' is not a database number; use redis://host:6379/1");
-                }
-                break;
+        String path = url.path().replace("/", "").trim();
+        if (!path.isEmpty()) {
+            try {
+                db = Integer.parseInt(path);
+            } catch (NumberFormatException e) {
+                throw new ProviderException("result_backend " + url + ": the path '" + url.path()
+                        + "' is not a database number; use redis://host:6379/1");
             }
         }
         RedisURI.Builder b;
@@ -170,14 +165,9 @@ public record RedisBackendOptions(String masterName, String sentinelPassword, Du
                             + "option: result_backend_transport_options = {\"master_name\": \"mymaster\"}");
                 }
                 List<ConnectionUrl.Host> sentinels = new ArrayList<>();
-                for (ConnectionUrl p : parts) {
-                    for (ConnectionUrl.Host h : p.hosts()) {
-                        sentinels.add(new ConnectionUrl.Host(h.host().isEmpty() ? "localhost" : h.host(),
-                                h.port() < 0 ? 26379 : h.port()));
-                    }
-                    if (p.password().isPresent() && credentials.password().isEmpty()) {
-                        credentials = p;
-                    }
+                for (ConnectionUrl.Host h : url.hosts()) {
+                    sentinels.add(new ConnectionUrl.Host(h.host().isEmpty() ? "localhost" : h.host(),
+                            h.port() < 0 ? 26379 : h.port()));
                 }
                 if (sentinels.isEmpty()) {
                     throw new ProviderException("result_backend " + url + ": no Sentinel host; use sentinel://host:26379");
@@ -198,7 +188,7 @@ public record RedisBackendOptions(String masterName, String sentinelPassword, Du
                     + "' is not served by " + RedisResultBackendProvider.ARTIFACT + " (redis, rediss, sentinel)");
         }
         b.withDatabase(db).withTimeout(commandTimeout());
-        ConnectionUrl cred = credentials;
+        ConnectionUrl cred = url;
         cred.password().ifPresent(p -> {
             if (cred.user().isPresent()) {
                 b.withAuthentication(cred.user().get(), p.toCharArray());
@@ -210,17 +200,6 @@ public record RedisBackendOptions(String masterName, String sentinelPassword, Du
             b.withClientName(clientName);
         }
         return b.build();
-    }
-
-    private static List<ConnectionUrl> parts(ConnectionUrl url) {
-        if (!url.scheme().equals("sentinel")) {
-            return List.of(url);
-        }
-        List<ConnectionUrl> out = new ArrayList<>();
-        for (String chunk : url.unmasked().split("[;,](?=\\s*[A-Za-z][A-Za-z0-9+.\\-]*://)")) {
-            out.add(ConnectionUrl.parse(chunk.trim()));
-        }
-        return out;
     }
 
     /** lettuce's options: auto-reconnect, the command timeout, connect timeout and keep-alive. */

@@ -51,12 +51,16 @@ final class AmqpConnections {
         f.setConnectionTimeout((int) options.connectTimeout().toMillis());
         f.setClientProperties(new java.util.HashMap<>(f.getClientProperties()));
         f.getClientProperties().put("connection_name", connectionName);
+        // py-amqp's 'L' header ints (see PyAmqpFrameFilter): filtered on plain TCP and, decrypted, under TLS
         if (!options.ssl()) {
-            f.setSocketFactory(PyAmqpFrameFilter.socketFactory()); // py-amqp's 'L' header ints (see the class)
+            f.setSocketFactory(PyAmqpFrameFilter.socketFactory());
         }
         if (options.ssl()) {
             try {
-                f.useSslProtocol(SSLContext.getDefault());
+                SSLContext tls = SSLContext.getDefault();
+                f.useSslProtocol(tls);
+                // set after useSslProtocol: the client takes its sockets from this factory when one is set
+                f.setSocketFactory(PyAmqpSslSocket.socketFactory(tls.getSocketFactory()));
                 f.enableHostnameVerification();
             } catch (NoSuchAlgorithmException e) {
                 throw new BrokerException("TLS is not available in this JVM: " + e.getMessage(), e);

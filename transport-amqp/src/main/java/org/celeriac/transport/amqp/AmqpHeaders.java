@@ -2,6 +2,7 @@ package org.celeriac.transport.amqp;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.LongString;
+import com.rabbitmq.client.impl.LongStringHelper;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ final class AmqpHeaders {
     /** The AMQP properties (with the application headers) of {@code m}. */
     static AMQP.BasicProperties toAmqp(Message m) {
         MessageProperties p = m.properties();
-        Map<String, Object> headers = table(m.headers());
+        Map<String, Object> headers = table(m.headers(), true);
         AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
                 .contentType(p.contentType()).contentEncoding(p.contentEncoding()).correlationId(p.correlationId())
                 .replyTo(p.replyTo()).priority(p.priority()).deliveryMode(p.deliveryMode()).expiration(p.expiration());
@@ -66,7 +67,7 @@ final class AmqpHeaders {
             }
         });
         if (!rest.isEmpty()) {
-            headers.put(EXTRA_HEADER, table(rest));
+            headers.put(EXTRA_HEADER, table(rest, true));
         }
         return b.headers(headers.isEmpty() ? null : headers).build();
     }
@@ -108,14 +109,30 @@ final class AmqpHeaders {
 
     /** A field table for the RabbitMQ client from value-model entries. */
     static Map<String, Object> table(Map<?, ?> values) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        values.forEach((k, v) -> out.put(String.valueOf(k), field(v)));
+        return table(values, false);
+    }
+
+    /**
+     * A field table; with {@code encoded}, strings become {@link LongString}s (UTF-8 encoded once here: the client
+     * otherwise encodes every string twice, once to size the table and once to write it — the publish profile's
+     * largest item after the socket write). Same wire bytes ({@code S}) either way.
+     */
+    private static Map<String, Object> table(Map<?, ?> values, boolean encoded) {
+        Map<String, Object> out = new LinkedHashMap<>(Math.max(16, values.size() * 4 / 3 + 1));
+        values.forEach((k, v) -> out.put(String.valueOf(k), field(v, encoded)));
         return out;
     }
 
     /** One value of the value model as a field value the RabbitMQ client writes as py-amqp would. */
     static Object field(Object v) {
-        if (v == null || v instanceof String || v instanceof Boolean || v instanceof byte[]) {
+        return field(v, false);
+    }
+
+    private static Object field(Object v, boolean encoded) {
+        if (v instanceof String s) {
+            return encoded ? LongStringHelper.asLongString(s) : s;
+        }
+        if (v == null || v instanceof Boolean || v instanceof byte[]) {
             return v;
         }
         if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
@@ -125,7 +142,7 @@ final class AmqpHeaders {
             return l >= Integer.MIN_VALUE && l <= Integer.MAX_VALUE ? (Object) l.intValue() : l;
         }
         if (v instanceof BigInteger b) {
-            return b.bitLength() < 64 ? field(b.longValue()) : b.toString();
+            return b.bitLength() < 64 ? field(b.longValue(), encoded) : field(b.toString(), encoded);
         }
         if (v instanceof Double || v instanceof Float) {
             return ((Number) v).doubleValue();
@@ -134,17 +151,17 @@ final class AmqpHeaders {
             return d.doubleValue();
         }
         if (v instanceof Map<?, ?> m) {
-            return table(m);
+            return table(m, encoded);
         }
         if (v instanceof Collection<?> c) {
             List<Object> out = new ArrayList<>(c.size());
-            c.forEach(x -> out.add(field(x)));
+            c.forEach(x -> out.add(field(x, encoded)));
             return out;
         }
         if (v instanceof Object[] a) {
-            return field(List.of(a));
+            return field(java.util.Arrays.asList(a), encoded);
         }
-        return String.valueOf(v);
+        return field(String.valueOf(v), encoded);
     }
 
     /** One field value read by the RabbitMQ client as a value of the value model. */

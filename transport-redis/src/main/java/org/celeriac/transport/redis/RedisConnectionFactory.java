@@ -19,8 +19,8 @@ import org.celeriac.spi.ProviderException;
  * Turns a kombu Redis URL into a lettuce {@link RedisURI}: {@code redis://[user:password@]host[:port][/db]},
  * {@code rediss://} (TLS), and kombu's Sentinel form {@code sentinel://h1:26379;sentinel://h2:26379/db} with
  * the {@code master_name} transport option (Celery's result-backend form, a db on every part —
- * {@code sentinel://h1:26379/3;sentinel://h2:26379/3} — works too: the first part that names a db or a
- * password gives it). Builds the lettuce client options from the socket transport options. Stateless.
+ * {@code sentinel://h1:26379/3;sentinel://h2:26379/3} — works too: {@link ConnectionUrl} reads it, the first
+ * part that names a db or a password giving it). Builds the lettuce client options from the socket transport options. Stateless.
  */
 final class RedisConnectionFactory {
     /** Blocking commands: their timeout is their own wait plus the command timeout. */
@@ -30,31 +30,14 @@ final class RedisConnectionFactory {
     private RedisConnectionFactory() {
     }
 
-    /**
-     * The parts of a URL: the URL itself for {@code redis://}; one per {@code ;}-separated part for
-     * {@code sentinel://a:26379/0;sentinel://b:26379/0} (each parsed alone, so a db or password on every part is read).
-     */
-    static List<ConnectionUrl> parts(ConnectionUrl url) {
-        if (!url.scheme().equals("sentinel")) {
-            return List.of(url);
-        }
-        List<ConnectionUrl> out = new ArrayList<>();
-        for (String chunk : url.unmasked().split("[;,](?=\\s*[A-Za-z][A-Za-z0-9+.\\-]*://)")) {
-            out.add(ConnectionUrl.parse(chunk.trim()));
-        }
-        return out;
-    }
-
     static int db(ConnectionUrl url) {
-        for (ConnectionUrl part : parts(url)) {
-            String path = part.path();
-            if (path != null && !path.replace("/", "").isBlank()) {
-                try {
-                    return Integer.parseInt(path.replace("/", "").trim());
-                } catch (NumberFormatException e) {
-                    throw new ProviderException("broker_url " + url + ": the path '" + path
-                            + "' is not a database number; use redis://host:6379/0");
-                }
+        String path = url.path();
+        if (path != null && !path.replace("/", "").isBlank()) {
+            try {
+                return Integer.parseInt(path.replace("/", "").trim());
+            } catch (NumberFormatException e) {
+                throw new ProviderException("broker_url " + url + ": the path '" + path
+                        + "' is not a database number; use redis://host:6379/0");
             }
         }
         return 0;
@@ -63,7 +46,6 @@ final class RedisConnectionFactory {
     static RedisURI uri(ConnectionUrl url, RedisTransportOptions options, String clientName) {
         int db = db(url);
         RedisURI.Builder b;
-        ConnectionUrl credentials = url;
         switch (url.scheme()) {
             case "redis", "rediss" -> {
                 ConnectionUrl.Host h = url.host("localhost", 6379);
@@ -77,14 +59,9 @@ final class RedisConnectionFactory {
                             + "result_backend_transport_options)");
                 }
                 List<ConnectionUrl.Host> sentinels = new ArrayList<>();
-                for (ConnectionUrl part : parts(url)) {
-                    for (ConnectionUrl.Host h : part.hosts()) {
-                        sentinels.add(new ConnectionUrl.Host(h.host().isEmpty() ? "localhost" : h.host(),
-                                h.port() < 0 ? 26379 : h.port()));
-                    }
-                    if (part.password().isPresent() && credentials.password().isEmpty()) {
-                        credentials = part;
-                    }
+                for (ConnectionUrl.Host h : url.hosts()) {
+                    sentinels.add(new ConnectionUrl.Host(h.host().isEmpty() ? "localhost" : h.host(),
+                            h.port() < 0 ? 26379 : h.port()));
                 }
                 if (sentinels.isEmpty()) {
                     throw new ProviderException(url + ": no Sentinel host; use sentinel://host:26379");
@@ -105,7 +82,7 @@ final class RedisConnectionFactory {
                     + "' is not served by celeriac-transport-redis (redis, rediss, sentinel)");
         }
         b.withDatabase(db);
-        ConnectionUrl cred = credentials;
+        ConnectionUrl cred = url;
         cred.password().ifPresent(p -> {
             if (cred.user().isPresent()) {
                 b.withAuthentication(cred.user().get(), p.toCharArray());

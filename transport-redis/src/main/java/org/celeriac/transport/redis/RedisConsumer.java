@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * A consumer of kombu Redis queues. One dispatch thread claims batches with {@link Scripts#CLAIM} (pop and
  * record in {@code unacked} in one script), hands them to the handler in order, and when the lists are
  * empty waits for a blocking peek ({@code BLMOVE list list RIGHT RIGHT}, which leaves the list unchanged)
- * on each list, one dedicated connection per list. Acks are batched into one script call. Thread-safe.
+ * on each list, one dedicated connection per list. When a peek returns while the dispatch thread sleeps, its
+ * callback sends the claim at once from lettuce's event loop, and the dispatch thread, woken at the same time,
+ * takes the claimed batch (one thread hand-off less before the claim reaches Redis). Acks are batched into one
+ * script call and wake the dispatch thread only when it waits for prefetch room. Thread-safe.
  */
 final class RedisConsumer implements Consumer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisConsumer.class);
@@ -63,6 +66,19 @@ final class RedisConsumer implements Consumer {
 
     private record Held(Delivery delivery, String list, byte[] raw, long seq) {
     }
+
+    /** The dispatch thread sleeps; a wake-up callback may claim {@code free} messages from {@code lists}. */
+    private record Idle(List<String> order, List<String> lists, int free) {
+    }
+
+    /** A claim a wake-up callback sent while the dispatch thread slept. */
+    private record Claiming(List<String> order, List<String> lists, int free, CompletableFuture<List<Object>> result) {
+    }
+
+    /** {@link Idle} while the dispatch thread sleeps, a {@link Claiming} once a callback claimed, null while awake. */
+    private final java.util.concurrent.atomic.AtomicReference<Object> parked = new java.util.concurrent.atomic.AtomicReference<>();
+    /** True while the dispatch thread waits for prefetch room (then every settle wakes it). */
+    private volatile boolean full;
 
     /** A blocking peek on one list, on its own connection (a blocking command holds its connection). */
     private static final class Waiter {
@@ -117,17 +133,38 @@ final class RedisConsumer implements Consumer {
     private void run() {
         long backoff = 50;
         while (!stopped) {
-            int p = prefetch;
-            int free = p == 0 ? MAX_BATCH : Math.min(MAX_BATCH, p - unsettled.size());
-            if (free <= 0) {
-                awaitSignal(1000);
-                continue;
+            List<String> order;
+            List<String> lists;
+            int free;
+            CompletableFuture<List<Object>> claiming;
+            Object handed = parked.getAndSet(null);
+            if (handed instanceof Claiming c) {
+                // a wake-up callback already sent the claim from the event loop (see armWaiters)
+                order = c.order();
+                lists = c.lists();
+                free = c.free();
+                claiming = c.result();
+            } else {
+                int p = prefetch;
+                free = p == 0 ? MAX_BATCH : Math.min(MAX_BATCH, p - unsettled.size());
+                if (free <= 0) {
+                    full = true; // settle() wakes us only while this is set: then re-check, or an ack may be missed
+                    if (p != 0 && p - unsettled.size() <= 0) {
+                        awaitSignal(1000);
+                    }
+                    full = false;
+                    continue;
+                }
+                order = queueOrder();
+                lists = broker.keys.consumeOrder(order);
+                claiming = claimAsync(lists, free);
             }
-            List<String> order = queueOrder();
-            List<String> lists = broker.keys.consumeOrder(order);
             List<Object> claimed;
             try {
-                claimed = claim(lists, free);
+                claimed = broker.await(claiming, "claiming messages");
+                if (claimed == null) {
+                    claimed = List.of();
+                }
                 backoff = 50;
             } catch (RuntimeException e) {
                 if (stopped) {
@@ -146,8 +183,49 @@ final class RedisConsumer implements Consumer {
             }
             if (got < free && !stopped) {
                 armWaiters(lists);
+                parked.set(new Idle(order, lists, free - got));
                 awaitSignal(unwatched.isEmpty() ? TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS)
                         : UNWATCHED_CLAIM_MILLIS);
+            }
+        }
+        // a claim a wake-up callback sent after we stopped: keep its messages as unsettled, so close() gives
+        // them back (crash() drops them: they return after the visibility timeout, as from a killed worker)
+        if (parked.getAndSet(null) instanceof Claiming c) {
+            try {
+                List<Object> claimed = broker.await(c.result(), "claiming messages");
+                for (int i = 0; claimed != null && i < claimed.size() / 2; i++) {
+                    int index = ((Number) claimed.get(2 * i)).intValue() - 1;
+                    hold(c.lists().get(index), c.order().get(index % c.order().size()), (byte[]) claimed.get(2 * i + 1));
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("Redis {}: a claim in flight at close failed ({}); its messages, if any, return after the "
+                        + "visibility timeout", broker.url(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Called on lettuce's event loop when a blocking peek found a message: while the dispatch thread sleeps
+     * ({@link #parked} holds its {@link Idle} state), send the claim from here at once rather than after waking
+     * it, saving a thread hand-off on the way to Redis; the dispatch thread picks the result up. When the dispatch
+     * thread is awake, it claims by itself.
+     */
+    private void claimFromWakeUp() {
+        if (stopped || !(parked.get() instanceof Idle idle)) {
+            return;
+        }
+        CompletableFuture<List<Object>> result = new CompletableFuture<>();
+        if (parked.compareAndSet(idle, new Claiming(idle.order(), idle.lists(), idle.free(), result))) {
+            try {
+                claimAsync(idle.lists(), idle.free()).whenComplete((v, e) -> {
+                    if (e != null) {
+                        result.completeExceptionally(e);
+                    } else {
+                        result.complete(v);
+                    }
+                });
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
             }
         }
     }
@@ -179,7 +257,8 @@ final class RedisConsumer implements Consumer {
         return out;
     }
 
-    private List<Object> claim(List<String> lists, int count) {
+    /** Runs {@link Scripts#CLAIM} on {@code lists}; non-blocking. */
+    private CompletableFuture<List<Object>> claimAsync(List<String> lists, int count) {
         String[] k = new String[2 + lists.size()];
         k[0] = broker.keys.unacked;
         k[1] = broker.keys.unackedIndex;
@@ -187,12 +266,29 @@ final class RedisConsumer implements Consumer {
             k[2 + i] = lists.get(i);
         }
         double now = System.currentTimeMillis() / 1000.0;
-        List<Object> r = broker.await(Scripts.CLAIM.<List<Object>>run(broker.redis, ScriptOutputType.MULTI, k,
-                LuaScript.arg(count), LuaScript.arg(now)), "claiming messages");
-        return r == null ? List.of() : r;
+        return Scripts.CLAIM.run(broker.redis, ScriptOutputType.MULTI, k, LuaScript.arg(count), LuaScript.arg(now));
     }
 
     private void dispatch(String list, String queue, byte[] raw) {
+        Delivery delivery = hold(list, queue, raw);
+        if (delivery == null) {
+            return;
+        }
+        try {
+            handler.onDelivery(delivery);
+        } catch (Throwable t) {
+            LOG.warn("Redis {}: the delivery handler threw on {} from queue {}; requeueing it", broker.url(),
+                    delivery.deliveryTag(), queue, t);
+            try {
+                reject(delivery, true);
+            } catch (RuntimeException ignored) {
+                // closed meanwhile: close() restores it
+            }
+        }
+    }
+
+    /** Decodes a claimed message and records it as unsettled; null (logged, acked away) when it is garbage. */
+    private Delivery hold(String list, String queue, byte[] raw) {
         KombuEnvelope.Decoded d;
         try {
             d = broker.envelope.decode(raw);
@@ -207,22 +303,12 @@ final class RedisConsumer implements Consumer {
                 pendingAcks.add(tag);
                 scheduleFlush();
             }
-            return;
+            return null;
         }
         Delivery delivery = new Delivery(d.message(), queue, d.exchange(), d.routingKey(), d.redelivered(),
                 d.deliveryTag());
         unsettled.put(d.deliveryTag(), new Held(delivery, list, raw, sequence.incrementAndGet()));
-        try {
-            handler.onDelivery(delivery);
-        } catch (Throwable t) {
-            LOG.warn("Redis {}: the delivery handler threw on {} from queue {}; requeueing it", broker.url(),
-                    delivery.deliveryTag(), queue, t);
-            try {
-                reject(delivery, true);
-            } catch (RuntimeException ignored) {
-                // closed meanwhile: close() restores it
-            }
-        }
+        return delivery;
     }
 
     private String tagOf(byte[] raw) {
@@ -278,6 +364,9 @@ final class RedisConsumer implements Consumer {
                     .blmove(list, list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS).toCompletableFuture();
             w.pending = f;
             f.whenComplete((v, e) -> {
+                if (v != null) {
+                    claimFromWakeUp();
+                }
                 if (v != null || e != null) {
                     wake();
                 }
@@ -313,7 +402,9 @@ final class RedisConsumer implements Consumer {
             pendingAcks.add(h.delivery().deliveryTag());
             scheduleFlush();
         }
-        wake();
+        if (full) {
+            wake(); // only a consumer waiting for prefetch room needs it: the peeks wake an idle one
+        }
     }
 
     private CompletableFuture<Long> giveBack(Held h, String side) {

@@ -99,7 +99,7 @@ class RedisPrivateServerTest {
     @Test
     void socketTimeoutBoundsACommandOnAPausedServer() throws Exception {
         try (RedisServerProcess server = RedisServerProcess.server(dir);
-             Broker b = broker(server.url(0), Map.of("socket_timeout", 0.3))) {
+             Broker b = broker(server.url(0), Map.of("socket_timeout", 0.5))) { // the handshake too must fit in it on a busy machine
             RedisClient raw = RedisClient.create(server.url(0));
             try (StatefulRedisConnection<String, String> c = raw.connect()) {
                 c.sync().clientPause(1500); // every client, this one included, for 1.5 s
