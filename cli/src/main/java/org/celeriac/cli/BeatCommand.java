@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
                 "SIGTERM or SIGINT: saves the state, releases the lease and exits."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:stopped by a signal",
+                "1:with --detach: the background beat did not start",
                 "2:usage error",
                 "4:configuration or connection error (e.g. a malformed beat_schedule entry)",
                 "73:--pidfile names a process that is still running (Celery's EX_CANTCREAT)"})
@@ -130,6 +131,7 @@ final class BeatCommand implements Callable<Integer> {
             try {
                 beat.start();
                 running = beat;
+                Detacher.notifyReady();
                 beat.join();
                 beat.close(); // waits for a close() a signal started, before the connections close
                 return Main.OK;

@@ -29,7 +29,8 @@ final class DaemonOptions {
             description = "Run in the background: the JVM cannot fork, so the same command is started again as a "
                     + "new session (setsid), stdin/stdout/stderr detached (output to --logfile), and this process "
                     + "exits 0 once that one wrote its --pidfile (default: %%n.pid for a worker, celerybeat.pid for beat, "
-                    + "in the current directory).")
+                    + "in the current directory) and is ready (consuming; at most 30 s, then it goes on in the "
+                    + "background), or exits 1 with the end of its log when it stopped.")
     boolean detach;
 
     /** What {@link #start} decided. */

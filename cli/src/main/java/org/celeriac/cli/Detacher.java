@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
 
 /**
  * {@code --detach} on the JVM, which cannot fork: the same command is started again as a new session leader
@@ -22,6 +23,14 @@ import java.util.OptionalLong;
 final class Detacher {
     /** How long a detached process may take to write its pid file (a JVM start, the class path scan). */
     static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    /**
+     * How long the caller then waits for the process to say it is ready (consuming, or beat scheduling) before it
+     * returns anyway: a worker whose broker is not up yet keeps retrying in the background, and systemd's start
+     * timeout (90 s by default) covers every node of a {@code multi start}.
+     */
+    static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+    /** The environment variable naming the file a detached process writes once it is ready. */
+    static final String READY_FILE_ENV = "CELERIAC_DETACH_READY_FILE";
 
     private Detacher() {
     }
@@ -55,14 +64,15 @@ final class Detacher {
 
     /**
      * Starts {@code celeriacArgs} (e.g. {@code worker -n w1@%h …}, without {@code --detach}) in the background
-     * and waits until it wrote {@code pidfile} with its own pid.
+     * and waits until it wrote {@code pidfile} with its own pid, then until it is ready (it writes the file named by
+     * {@link #READY_FILE_ENV}; see {@link #notifyReady()}) or has exited, for at most {@link #READY_TIMEOUT}.
      *
      * @param celeriacArgs the subcommand and its options
      * @param pidfile the expanded pid file the child writes (it must be one of its options)
      * @param logfile the expanded log file its stdout/stderr go to, or null for {@code /dev/null}
      * @param err where a failure is explained (the tail of the log file)
-     * @return the child's pid, or -1 when it exited (or did not write its pid file in time; then it is killed)
-     *     after the reason was printed on {@code err}
+     * @return the child's pid, or -1 when it exited before it was ready (or did not write its pid file in time;
+     *     then it is killed) after the reason was printed on {@code err}
      */
     static long spawn(List<String> celeriacArgs, Path pidfile, Path logfile, PrintStream err)
             throws IOException, InterruptedException {
@@ -83,7 +93,35 @@ final class Detacher {
         } else {
             pb.redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD);
         }
+        Path ready = Files.createTempFile("celeriac-ready-", ".pid");
+        Files.delete(ready);
+        pb.environment().put(READY_FILE_ENV, ready.toString());
         Process p = pb.start();
+        try {
+            long pid = awaitPidfile(p, pidfile, logfile, err);
+            if (pid < 0) {
+                return -1;
+            }
+            long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (Files.exists(ready)) {
+                    return pid;
+                }
+                if (!p.isAlive() && !Pidfile.alive(pid)) {
+                    err.println("* Child terminated with exit code " + p.exitValue() + tail(logfile));
+                    return -1;
+                }
+                p.waitFor(100, TimeUnit.MILLISECONDS);
+            }
+            err.println("* Child " + pid + " started but is not ready after " + READY_TIMEOUT.toSeconds()
+                    + " s (still connecting?); it goes on in the background" + (logfile == null ? "" : ": see " + logfile));
+            return pid;
+        } finally {
+            Files.deleteIfExists(ready);
+        }
+    }
+
+    private static long awaitPidfile(Process p, Path pidfile, Path logfile, PrintStream err) throws InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         while (System.nanoTime() < deadline) {
             OptionalLong written;
@@ -97,16 +135,32 @@ final class Detacher {
                 return w;
             }
             if (!p.isAlive()) {
-                int code = p.exitValue();
-                err.println("* Child terminated with exit code " + code + tail(logfile));
+                err.println("* Child terminated with exit code " + p.exitValue() + tail(logfile));
                 return -1;
             }
-            p.waitFor(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            p.waitFor(100, TimeUnit.MILLISECONDS);
         }
         p.destroyForcibly();
         err.println("* Child did not write its pid file " + pidfile + " within " + START_TIMEOUT.toSeconds()
                 + " s; killed it" + tail(logfile));
         return -1;
+    }
+
+    /**
+     * Called by a detached process once it is ready (the worker consumes, beat schedules): writes the file its
+     * parent waits for. Does nothing when this process was not started by {@link #spawn}. Never fails.
+     */
+    static void notifyReady() {
+        String file = System.getenv(READY_FILE_ENV);
+        if (file == null || file.isBlank()) {
+            return;
+        }
+        try {
+            Files.writeString(Path.of(file), ProcessHandle.current().pid() + "\n");
+        } catch (IOException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger("celeriac.detach").debug("cannot tell the parent we are ready: {}",
+                    e.toString());
+        }
     }
 
     private static String tail(Path logfile) {

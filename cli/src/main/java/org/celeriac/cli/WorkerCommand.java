@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
                 "SIGTERM or SIGINT (Ctrl-C): warm shutdown, running tasks finish; a second signal: cold shutdown."},
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
                 "0:stopped by a warm shutdown",
-                "1:stopped by a cold shutdown (second signal)",
+                "1:stopped by a cold shutdown (second signal); with --detach: the background worker did not start",
                 "2:usage error",
                 "4:configuration or connection error, or no tasks to serve",
                 "73:--pidfile names a process that is still running (Celery's EX_CANTCREAT)"})
@@ -282,6 +282,7 @@ final class WorkerCommand implements Callable<Integer> {
                 embeddedBeat = org.celeriac.core.beat.Beat.forApp(celeriac, scheduleFile);
                 embeddedBeat.start();
             }
+            Detacher.notifyReady(); // --detach: the parent returns now
             try {
                 awaitStop(worker, cold);
             } finally {

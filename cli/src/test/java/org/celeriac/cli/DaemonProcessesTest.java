@@ -96,8 +96,9 @@ class DaemonProcessesTest {
         long pid = pid(pidfile);
         assertThat(pid).isNotEqualTo(ProcessHandle.current().pid());
         assertThat(Pidfile.alive(pid)).isTrue();
+        assertThat(Files.readString(logfile)).as("--detach returns once the worker is ready")
+                .contains("detached@" + HOST + " ready.");
         awaitPing("detached@" + HOST);
-        assertThat(Files.readString(logfile)).contains("detached@" + HOST + " ready.");
 
         Captured second = Captured.run(args.toArray(String[]::new));
         assertThat(second.exitCode()).isEqualTo(Pidfile.EX_CANTCREAT);
@@ -114,6 +115,16 @@ class DaemonProcessesTest {
         awaitGone(pid);
         assertThat(pidfile).doesNotExist();
         assertThat(Files.readString(logfile)).contains("Warm shutdown");
+    }
+
+    @Test
+    void a_detached_worker_that_cannot_start_makes_the_parent_fail_with_the_end_of_its_log() throws Exception {
+        Path pidfile = dir.resolve("run/broken.pid");
+        Captured c = Captured.run("worker", "--detach", "-n", "broken@%h", "--pidfile", pidfile.toString(), "--logfile",
+                dir.resolve("log/broken.log").toString(), "--broker", "nosuchscheme://nowhere");
+        assertThat(c.exitCode()).isEqualTo(Main.TASK_FAILED);
+        assertThat(c.err()).contains("* Child terminated with exit code 4").contains("nosuchscheme");
+        assertThat(pidfile).doesNotExist();
     }
 
     @Test
