@@ -126,7 +126,7 @@ class ClientAmqpTest {
             }
             String replyQueue = ((RpcResultBackend) rpc.resultBackend().orElseThrow()).replyQueue();
             assertThat(got).extracting(d -> d.message().properties().replyTo())
-                    .containsExactly(redisBackend.oid(), replyQueue);
+                    .containsExactlyInAnyOrder(redisBackend.oid(), replyQueue);
             assertThat(replyQueue).isNotEqualTo(rpc.oid()); // the rpc:// backend names its own queue; core leaves it
 
             // and rpc:// still gets its results there: run the rpc task with a worker
@@ -137,7 +137,8 @@ class ClientAmqpTest {
                         ApplyOptions.builder().queue(queue).build());
                 worker.start();
                 assertThat(((Number) again.get(WAIT)).intValue()).isEqualTo(3);
-                assertThat(viaRpc.id()).isNotBlank();
+                // the first rpc task, read above without an ack, went back to the queue: its result comes the same way
+                assertThat(((Number) viaRpc.get(WAIT)).intValue()).isEqualTo(2);
             }
         }
     }
