@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * when a header task failed. Backends with a {@linkplain ResultBackend#nativeChordJoin() native join} (Redis:
  * Celery's {@code .j/.s/.t} keys, so Python and Java workers can share a chord) do the counting; others count
  * with {@link ResultBackend#incrementChordCounter} against the header group the client saved. Thread-safe;
- * blocks for the backend round trips and the body's publish. {@link #onPartReturn} and {@link #complete} never throw: failures are logged and stored.
+ * blocks for the backend round trips and the body's publish. {@link #onPartReturn} and {@link #complete} never
+ * throw: failures are logged and stored.
  */
 public final class ChordJoin {
     private static final Logger LOG = LoggerFactory.getLogger(ChordJoin.class);
