@@ -385,7 +385,16 @@ public final class Canvas {
         if ("chord".equals(type)) {
             String bodyId = taskId != null ? taskId : s.taskId();
             Signature body = freeze(s.body(), bodyId, groupId, groupIndex, chord);
+            // frozen as Celery's chord.freeze leaves it: the header a group with its id and frozen members
+            Object h = s.kwargs().get("header");
+            String gid = h instanceof Map<?, ?> hm && hm.get("options") instanceof Map<?, ?> ho
+                    && ho.get("task_id") instanceof String g ? g : UUID.randomUUID().toString();
+            List<Signature> members = new ArrayList<>();
+            for (Signature m : s.tasks()) {
+                members.add(freeze(m, null, null, null, null));
+            }
             Map<String, Object> kw = new LinkedHashMap<>(s.kwargs());
+            kw.put("header", Signature.group(members).withOption("task_id", gid).toMap());
             kw.put("body", body.toMap());
             return s.withKwargs(kw).withOption("task_id", null);
         }

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * when a header task failed. Backends with a {@linkplain ResultBackend#nativeChordJoin() native join} (Redis:
  * Celery's {@code .j/.s/.t} keys, so Python and Java workers can share a chord) do the counting; others count
  * with {@link ResultBackend#incrementChordCounter} against the header group the client saved. Thread-safe;
- * blocks for the backend round trips and the body's publish. Never throws: failures are logged and stored.
+ * blocks for the backend round trips and the body's publish. {@link #onPartReturn} and {@link #complete} never
+ * throw: failures are logged and stored.
  */
 public final class ChordJoin {
     private static final Logger LOG = LoggerFactory.getLogger(ChordJoin.class);
@@ -109,7 +110,10 @@ public final class ChordJoin {
      * and completes only when it was the first to claim and the counter had not reached the header size, so the
      * body is sent once whichever of the two gets there first.
      *
+     * @param parts {@code [task_id, state, result]} per header task, in header order
      * @return whether this call sent the body (or stored the ChordError)
+     * @throws IllegalStateException when this worker has no result backend
+     * @throws org.celeriac.spi.backend.ResultBackendException when the chord counter cannot be updated
      */
     public boolean unlock(String groupId, List<List<Object>> parts, Map<String, Object> body, String parentId,
                           String rootId) {

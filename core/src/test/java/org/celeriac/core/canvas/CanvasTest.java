@@ -321,6 +321,78 @@ class CanvasTest {
         assertThat(app.asyncResult(bodyId).state()).isEqualTo(TaskState.PENDING);
     }
 
+    /** The messages a client sends, decoded, from a memory:// broker that no worker consumes. */
+    private List<org.celeriac.core.protocol.TaskMessage> sent(Celeriac app, int n) {
+        List<org.celeriac.core.protocol.TaskMessage> out = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<org.celeriac.spi.broker.Delivery> deliveries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        org.celeriac.spi.broker.Consumer c = app.broker().consume(List.of(app.defaultQueue()), 100, d -> {
+            deliveries.add(d);
+            out.add(app.protocol().decode(d));
+        });
+        try {
+            org.awaitility.Awaitility.await().atMost(WAIT).until(() -> out.size() >= n);
+            deliveries.forEach(c::ack);
+        } finally {
+            c.close();
+        }
+        return out;
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void nestedCanvasesAreSentInCeleryWireForm() {
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns).registry(registry()).build();
+        closeables.add(0, app);
+        // chain(a, b, c): the first task now, embed.chain = [c, b] (next step last), ids frozen
+        AsyncResult<Object> last = app.chain(Signature.of("c.add", 1, 1), Signature.of("c.mul", 2),
+                Signature.of("c.add", 3));
+        // chain(add, group(mul, mul), tsum): the group and tsum become one chord step
+        AsyncResult<Object> body = app.chain(Signature.of("c.add", 1, 1), Signature.group(Signature.of("c.mul", 10),
+                Signature.of("c.mul", 100)), Signature.of("c.tsum"));
+        List<org.celeriac.core.protocol.TaskMessage> msgs = sent(app, 2);
+        org.celeriac.core.protocol.TaskMessage chain = msgs.get(0);
+        assertThat(chain.chain()).extracting(m -> m.get("task")).containsExactly("c.add", "c.mul");
+        assertThat(((Map<String, Object>) chain.chain().get(0).get("options")).get("task_id")).isEqualTo(last.id());
+        org.celeriac.core.protocol.TaskMessage first = msgs.get(1);
+        assertThat(first.task()).isEqualTo("c.add");
+        assertThat(first.chain()).hasSize(1);
+        Map<String, Object> chord = first.chain().get(0);
+        assertThat(chord).containsEntry("task", "celery.chord").containsEntry("subtask_type", "chord");
+        Map<String, Object> kw = (Map<String, Object>) chord.get("kwargs");
+        Map<String, Object> header = (Map<String, Object>) kw.get("header");
+        assertThat(header).containsEntry("task", "celery.group").containsEntry("subtask_type", "group");
+        assertThat(((Map<String, Object>) header.get("options")).get("task_id")).isInstanceOf(String.class);
+        assertThat((List<Map<String, Object>>) ((Map<String, Object>) header.get("kwargs")).get("tasks"))
+                .extracting(m -> m.get("task")).containsExactly("c.mul", "c.mul");
+        Map<String, Object> chordBody = (Map<String, Object>) kw.get("body");
+        assertThat(chordBody.get("task")).isEqualTo("c.tsum");
+        assertThat(((Map<String, Object>) chordBody.get("options")).get("task_id")).isEqualTo(body.id());
+        // a chord on a backend without native join (memory://): the header group saved, header tasks with the
+        // group, their index and the body in embed.chord, and celery.chord_unlock(gid, body, result=[tuples])
+        AsyncResult<Object> r = app.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
+                Signature.of("c.tsum"));
+        List<org.celeriac.core.protocol.TaskMessage> all = sent(app, 3);
+        org.celeriac.core.protocol.TaskMessage unlock = all.stream().filter(m -> m.task().equals("celery.chord_unlock"))
+                .findFirst().orElseThrow();
+        List<org.celeriac.core.protocol.TaskMessage> chordMsgs = new ArrayList<>(List.of(unlock));
+        all.stream().filter(m -> m != unlock).forEach(chordMsgs::add);
+        assertThat(unlock.task()).isEqualTo("celery.chord_unlock");
+        assertThat(unlock.eta()).isNotNull();
+        String gid = (String) unlock.args().get(0);
+        assertThat(((Map<String, Object>) ((Map<String, Object>) unlock.args().get(1)).get("options")).get("task_id"))
+                .isEqualTo(r.id());
+        assertThat((List<Object>) unlock.kwargs().get("result")).hasSize(2);
+        assertThat(chordMsgs.subList(1, 3)).allSatisfy(m -> {
+            assertThat(m.group()).isEqualTo(gid);
+            assertThat(((Map<String, Object>) m.chord().get("options")).get("task_id")).isEqualTo(r.id());
+        });
+        assertThat(chordMsgs.subList(1, 3)).extracting(org.celeriac.core.protocol.TaskMessage::groupIndex)
+                .containsExactly(0, 1);
+        assertThat(GroupResult.restore(app, gid).orElseThrow().taskIds())
+                .containsExactly(chordMsgs.get(1).id(), chordMsgs.get(2).id());
+    }
+
     @Test
     @Disabled(NEEDS_WORKER)
     void nestedCanvasesRunOnTheJavaWorker() {
