@@ -68,7 +68,9 @@ public record RedisTransportOptions(Duration visibilityTimeout, List<Integer> pr
             "global_keyprefix", "unacked_key", "unacked_index_key", "unacked_mutex_key", "unacked_mutex_expire",
             "unacked_restore_limit", "fanout_prefix", "fanout_patterns", "master_name", "sentinel_kwargs",
             "socket_timeout", "socket_connect_timeout", "socket_keepalive", "health_check_interval",
-            "max_connections", "ack_emulation", "body_encoding");
+            "max_connections", "ack_emulation", "body_encoding",
+            // read by core at start: the broker_connection_retry_on_startup schedule (kombu's names)
+            "interval_start", "interval_step", "interval_max");
 
     /** kombu options (or kombu {@code Connection} options read from the same map) that this transport does not honour. */
     private static final Map<String, String> UNSUPPORTED = Map.ofEntries(
@@ -78,10 +80,8 @@ public record RedisTransportOptions(Duration visibilityTimeout, List<Integer> pr
             Map.entry("min_other_sentinels", "the master address of the first Sentinel that answers is used"),
             Map.entry("deadletter_queue", "a message routed to no queue is dropped (DEBUG log)"),
             Map.entry("polling_interval", "consumers never poll: they wait with a blocking peek"),
-            Map.entry("max_retries", "the transport reconnects by itself, without a retry limit"),
-            Map.entry("interval_start", "the transport reconnects by itself (lettuce's back-off)"),
-            Map.entry("interval_step", "the transport reconnects by itself (lettuce's back-off)"),
-            Map.entry("interval_max", "the transport reconnects by itself (lettuce's back-off)"));
+            Map.entry("max_retries", "the transport reconnects by itself, without a retry limit; at start "
+                    + "broker_connection_max_retries bounds the attempts"));
 
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
