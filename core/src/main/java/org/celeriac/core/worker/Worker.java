@@ -60,6 +60,31 @@ import org.slf4j.LoggerFactory;
  * time limits set at runtime, extra queues. Thread-safe; {@link #start()} once, then
  * {@link #shutdown()} (warm: running tasks finish, prefetched messages go back) or
  * {@link #shutdownNow()} (cold: running tasks are interrupted).
+ *
+ * <p>Settings read here besides Celery's task defaults:
+ * <ul>
+ *   <li>Results ({@link ResultStore}): a store that fails because the backend is unreachable is retried with
+ *       back-off ({@code result_backend_always_retry}, default true here; {@code result_backend_max_retries},
+ *       default unlimited; {@code result_backend_base_sleep_between_retries_ms}, 10;
+ *       {@code result_backend_max_sleep_between_retries_ms}, 10 000) while the states wait in a buffer of
+ *       {@code worker_result_buffer_size} (1 000); a full buffer stops the pool taking tasks, so the prefetch
+ *       window stops the transport. acks_late messages are acknowledged once their result is stored. At shutdown
+ *       the buffer gets {@code worker_result_flush_timeout} (10 s); the ids still waiting are logged at ERROR and
+ *       their acks_late messages go back to the broker.</li>
+ *   <li>ETA/countdown: an ETA more than {@code worker_eta_hold_max_seconds} away (60 s; None: never) goes back
+ *       to the transport's durable delayed delivery when it has one, and the original is acknowledged; nearer
+ *       ones are held in memory ({@code worker_max_held_eta}, 100 000) and start within a few milliseconds of
+ *       their ETA.</li>
+ *   <li>Celery's worker flags: {@code worker_without_mingle} (mingle at start, see {@link Mingle}),
+ *       {@code worker_without_gossip} (no gossip anyway), {@code worker_autoscale} ({@code "MAX,MIN"}, see
+ *       {@link Autoscaler}; keep-alive {@code worker_autoscale_keepalive}, 30 s),
+ *       {@code worker_max_tasks_per_child} (a pool thread is replaced after that many tasks),
+ *       {@code worker_max_memory_per_child} (ignored with a warning).</li>
+ *   <li>Revokes that outlive the worker ({@link RevokeStore}): {@code worker_persistent_revokes} (true) and
+ *       {@code worker_state_db} (a file, Celery's {@code --statedb}, with {@code %n}/{@code %h}/{@code %p});
+ *       {@code task_reject_on_worker_lost}: an acks_late task interrupted by a cold shutdown goes back to the
+ *       queue instead of failing with {@code WorkerLostError}.</li>
+ * </ul>
  */
 public final class Worker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
