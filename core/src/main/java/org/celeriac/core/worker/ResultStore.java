@@ -57,6 +57,7 @@ final class ResultStore {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final ArrayDeque<Pending> buffer = new ArrayDeque<>(); // guarded by lock
+    private volatile int size; // buffer.size(), readable without the lock (the store's fast path)
     private Thread retrier; // guarded by lock
     private volatile boolean stopped;
     private boolean fullLogged; // guarded by lock; reset once the buffer is empty
@@ -113,6 +114,7 @@ final class ResultStore {
         lock.lock();
         try {
             buffer.addLast(p);
+            size = buffer.size();
             if (buffer.size() >= capacity && !fullLogged) {
                 fullLogged = true;
                 LOG.warn("The result buffer is full ({} states wait for the result backend, worker_result_buffer_size); "
@@ -190,6 +192,7 @@ final class ResultStore {
                 lock.lock();
                 try {
                     buffer.pollFirst();
+                    size = buffer.size();
                     changed.signalAll();
                 } finally {
                     lock.unlock();
@@ -264,12 +267,7 @@ final class ResultStore {
 
     /** States waiting in the buffer (including the one being retried). */
     int pending() {
-        lock.lock();
-        try {
-            return buffer.size();
-        } finally {
-            lock.unlock();
-        }
+        return size;
     }
 
     /** The buffer's size ({@code worker_result_buffer_size}). */

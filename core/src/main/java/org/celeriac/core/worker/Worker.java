@@ -60,6 +60,31 @@ import org.slf4j.LoggerFactory;
  * time limits set at runtime, extra queues. Thread-safe; {@link #start()} once, then
  * {@link #shutdown()} (warm: running tasks finish, prefetched messages go back) or
  * {@link #shutdownNow()} (cold: running tasks are interrupted).
+ *
+ * <p>Settings read here besides Celery's task defaults:
+ * <ul>
+ *   <li>Results ({@link ResultStore}): a store that fails because the backend is unreachable is retried with
+ *       back-off ({@code result_backend_always_retry}, default true here; {@code result_backend_max_retries},
+ *       default unlimited; {@code result_backend_base_sleep_between_retries_ms}, 10;
+ *       {@code result_backend_max_sleep_between_retries_ms}, 10 000) while the states wait in a buffer of
+ *       {@code worker_result_buffer_size} (1 000); a full buffer stops the pool taking tasks, so the prefetch
+ *       window stops the transport. acks_late messages are acknowledged once their result is stored. At shutdown
+ *       the buffer gets {@code worker_result_flush_timeout} (10 s); the ids still waiting are logged at ERROR and
+ *       their acks_late messages go back to the broker.</li>
+ *   <li>ETA/countdown: an ETA more than {@code worker_eta_hold_max_seconds} away (60 s; None: never) goes back
+ *       to the transport's durable delayed delivery when it has one, and the original is acknowledged; nearer
+ *       ones are held in memory ({@code worker_max_held_eta}, 100 000) and start within a few milliseconds of
+ *       their ETA.</li>
+ *   <li>Celery's worker flags: {@code worker_without_mingle} (mingle at start, see {@link Mingle}),
+ *       {@code worker_without_gossip} (no gossip anyway), {@code worker_autoscale} ({@code "MAX,MIN"}, see
+ *       {@link Autoscaler}; keep-alive {@code worker_autoscale_keepalive}, 30 s),
+ *       {@code worker_max_tasks_per_child} (a pool thread is replaced after that many tasks),
+ *       {@code worker_max_memory_per_child} (ignored with a warning).</li>
+ *   <li>Revokes that outlive the worker ({@link RevokeStore}): {@code worker_persistent_revokes} (true) and
+ *       {@code worker_state_db} (a file, Celery's {@code --statedb}, with {@code %n}/{@code %h}/{@code %p});
+ *       {@code task_reject_on_worker_lost}: an acks_late task interrupted by a cold shutdown goes back to the
+ *       queue instead of failing with {@code WorkerLostError}.</li>
+ * </ul>
  */
 public final class Worker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
@@ -204,6 +229,7 @@ public final class Worker implements AutoCloseable {
     /** Joins chords when a header task finishes. */
     private final org.celeriac.core.canvas.ChordJoin chordJoin;
     private final TaskRunner runner;
+    private final FollowUps followUps;
     private final String nodeName;
     private final List<String> initialQueues;
     private final Pool pool;
@@ -258,6 +284,7 @@ public final class Worker implements AutoCloseable {
         this.chordJoin = new org.celeriac.core.canvas.ChordJoin(app, backend);
         this.builtins = new org.celeriac.core.canvas.Builtins(app, backend, chordJoin);
         this.runner = new TaskRunner(app);
+        this.followUps = new FollowUps(app, chordJoin);
         var s = app.settings();
         this.nodeName = NodeNames.expand(options.nodeName() != null ? options.nodeName()
                 : s.string("worker_hostname", "celery@%h"));
@@ -748,7 +775,7 @@ public final class Worker implements AutoCloseable {
         LOG.error("Hard time limit ({}s) exceeded for {}[{}]; its thread {} is abandoned and replaced ({} leaked now)",
                 secs(hard), msg.displayName(), msg.id(), t == null ? "?" : t.getName(), leakedThreads.get());
         org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
-        errbacks(msg);
+        followUps.errbacks(msg);
         storeFinal(req, true, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
                 List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap());
         finished(req);
@@ -856,7 +883,7 @@ public final class Worker implements AutoCloseable {
                 settled = true;
                 retry(req, out, acksLate);
             } else if (out.succeeded()) {
-                List<Object> children = followUps(req, out.value());
+                List<Object> children = followUps.callbacks(msg, out.value());
                 settled = true;
                 storeFinal(req, acksLate, TaskState.SUCCESS, ignoreResult ? null : new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null,
                         children, Instant.now(), msg.group(), msg.parentId(), extended(req)), out.value());
@@ -867,7 +894,7 @@ public final class Worker implements AutoCloseable {
             } else {
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
                         Exceptions.shortRepr(out.info()), out.traceback());
-                errbacks(msg);
+                followUps.errbacks(msg);
                 boolean storeIt = !ignoreResult || app.settings().bool("task_store_errors_even_if_ignored", false);
                 settled = true;
                 storeFinal(req, acksLate, TaskState.FAILURE, !storeIt ? null : new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(),
@@ -911,64 +938,6 @@ public final class Worker implements AutoCloseable {
                 org.celeriac.spi.serializer.PythonFloats.repr(countdown.toNanos() / 1e9), Exceptions.shortRepr(out.info()));
     }
 
-    /**
-     * Celery's {@code _call_task_errbacks} for errbacks sent as tasks: each {@code link_error} signature is sent
-     * with the failed task's id prepended (unless immutable), parent = the failed task.
-     */
-    private void errbacks(TaskMessage msg) {
-        if (msg.errbacks().isEmpty()) {
-            return;
-        }
-        org.celeriac.core.canvas.Canvas canvas = new org.celeriac.core.canvas.Canvas(app);
-        for (Map<String, Object> eb : msg.errbacks()) {
-            try {
-                canvas.send(org.celeriac.core.canvas.Signature.fromMap(eb), msg.id(), true, msg.id(),
-                        msg.rootId() != null ? msg.rootId() : msg.id(), null, null, null, null);
-            } catch (RuntimeException e) {
-                LOG.error("Task {}[{}]: cannot send its errback {}: {}", msg.displayName(), msg.id(), eb.get("task"),
-                        e.toString());
-            }
-        }
-    }
-
-    /** Celery's {@code on_chord_part_return}: joins a finished chord header task (after its state is stored). */
-    private void chordPart(TaskMessage msg, TaskState state, Object result) {
-        if (msg.chord() != null && msg.group() != null) {
-            chordJoin.onPartReturn(msg.group(), msg.id(), msg.groupIndex(), msg.rootId(), msg.chord(), state, result);
-        }
-    }
-
-    /** Sends link callbacks and the next chain step; returns the children tuples. */
-    private List<Object> followUps(Request req, Object value) {
-        TaskMessage msg = req.msg();
-        List<Object> children = new ArrayList<>();
-        List<Map<String, Object>> toSend = new ArrayList<>(msg.callbacks());
-        List<Map<String, Object>> remaining = null;
-        if (!msg.chain().isEmpty()) {
-            List<Map<String, Object>> chain = new ArrayList<>(msg.chain());
-            toSend.add(chain.remove(chain.size() - 1));
-            remaining = chain;
-        }
-        for (int i = 0; i < toSend.size(); i++) {
-            Map<String, Object> sig = toSend.get(i);
-            boolean isChainStep = remaining != null && i == toSend.size() - 1;
-            try {
-                OutgoingTask t = Signatures.toOutgoing(sig, value, true, msg.id(), msg.rootId(), app.origin(),
-                        isChainStep ? remaining : null);
-                org.celeriac.core.routing.Route route = app.routes().resolve(t.name(), new ArrayList<>(t.args()),
-                        new LinkedHashMap<>(t.kwargs()), Signatures.queue(sig), null, null, null);
-                String queue = route.queue();
-                app.publish(t, null, route.exchange() == null ? "" : route.exchange(),
-                        route.routingKey() == null ? queue : route.routingKey(), queue);
-                children.add(Signatures.child(t.id()));
-            } catch (RuntimeException e) {
-                LOG.error("Task {}[{}]: cannot send its callback {}: {}", msg.displayName(), msg.id(), sig.get("task"),
-                        e.getMessage());
-            }
-        }
-        return children;
-    }
-
     private TaskMeta.Extended extended(Request req) {
         if (!resultExtended) {
             return null;
@@ -992,7 +961,7 @@ public final class Worker implements AutoCloseable {
         TaskMessage msg = req.msg();
         ResultStore.AfterStore after = stored -> {
             if (chordResult != null) {
-                chordPart(msg, state, chordResult);
+                followUps.chordPart(msg, state, chordResult);
             }
             if (ack && req.markAcknowledged()) {
                 settle(req.slot, req.delivery(), null);
