@@ -27,7 +27,6 @@ import org.celeriac.spi.backend.ResultBackendCapabilities;
 import org.celeriac.spi.backend.TaskMeta;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
@@ -322,8 +321,6 @@ class CanvasInteropTest {
     }
 
     @Test
-    @Disabled("needs the Java worker to apply composite signatures from embed.chain and link callbacks "
-            + "(Worker.followUps -> Canvas.applyCallback, outside this package); enable once it does")
     void python_nested_canvases_run_on_the_java_worker() throws Exception {
         ProcessBuilder pb = new ProcessBuilder(Interop.PYTHON, "pycanvas.py", "nested");
         Peer.pythonEnvironment(pb, url, queue);

@@ -193,6 +193,12 @@ public final class WorkerEvents implements AutoCloseable {
     }
 
     private void online() {
+        if (app.settings().bool("worker_without_heartbeat", false)) {
+            // celery worker --without-heartbeat: no Heart step, so no worker-online/-heartbeat/-offline;
+            // task events still flow. heart stays null, so close() sends no worker-offline either.
+            LOG.debug("worker_without_heartbeat: no worker-online, worker-heartbeat or worker-offline events");
+            return;
+        }
         dispatcher.send("worker-online", heartbeatFields());
         long ms = freq.toMillis();
         heart = timer.scheduleAtFixedRate(this::sendHeartbeat, ms, ms, TimeUnit.MILLISECONDS);

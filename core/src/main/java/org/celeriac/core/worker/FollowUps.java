@@ -1,13 +1,11 @@
 package org.celeriac.core.worker;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.celeriac.api.TaskState;
 import org.celeriac.core.Celeriac;
 import org.celeriac.core.canvas.ChordJoin;
-import org.celeriac.core.protocol.OutgoingTask;
 import org.celeriac.core.protocol.TaskMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,18 +62,13 @@ final class FollowUps {
             toSend.add(chain.remove(chain.size() - 1));
             remaining = chain;
         }
+        org.celeriac.core.canvas.Canvas canvas = new org.celeriac.core.canvas.Canvas(app);
         for (int i = 0; i < toSend.size(); i++) {
             Map<String, Object> sig = toSend.get(i);
             boolean isChainStep = remaining != null && i == toSend.size() - 1;
             try {
-                OutgoingTask t = Signatures.toOutgoing(sig, value, true, msg.id(), msg.rootId(), app.origin(),
-                        isChainStep ? remaining : null);
-                org.celeriac.core.routing.Route route = app.routes().resolve(t.name(), new ArrayList<>(t.args()),
-                        new LinkedHashMap<>(t.kwargs()), Signatures.queue(sig), null, null, null);
-                String queue = route.queue();
-                app.publish(t, null, route.exchange() == null ? "" : route.exchange(),
-                        route.routingKey() == null ? queue : route.routingKey(), queue);
-                children.add(Signatures.child(t.id()));
+                children.add(org.celeriac.core.canvas.Canvas.asTuple(canvas.applyCallback(sig, value, msg.id(),
+                        msg.rootId(), isChainStep ? remaining : null)));
             } catch (RuntimeException e) {
                 LOG.error("Task {}[{}]: cannot send its callback {}: {}", msg.displayName(), msg.id(), sig.get("task"),
                         e.getMessage());

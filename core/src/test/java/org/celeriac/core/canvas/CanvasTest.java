@@ -19,7 +19,6 @@ import org.celeriac.core.Celeriac;
 import org.celeriac.core.registry.TaskRegistry;
 import org.celeriac.core.worker.Worker;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Chains, groups, chords and the built-in tasks on the embedded default (memory://, counter-based chord join). */
@@ -394,7 +393,6 @@ class CanvasTest {
     }
 
     @Test
-    @Disabled(NEEDS_WORKER)
     void nestedCanvasesRunOnTheJavaWorker() {
         Celeriac app = app();
         // chain(add, group(mul, mul), tsum): the worker applies the chord (group + tsum) from embed.chain
@@ -419,7 +417,4 @@ class CanvasTest {
         assertThat(app.asyncResult(b).get(WAIT)).isEqualTo(300L);
     }
 
-    /** Why the nested-canvas tests of the Java worker are off in this branch. */
-    static final String NEEDS_WORKER = "needs the Java worker to apply composite signatures from embed.chain and "
-            + "link callbacks (Worker.followUps -> Canvas.applyCallback, outside this package); enable once it does";
 }

@@ -50,9 +50,13 @@ class WorkerEventsTest {
     }
 
     private Celeriac app(boolean taskEvents) {
+        return app(taskEvents, false);
+    }
+
+    private Celeriac app(boolean taskEvents, boolean withoutHeartbeat) {
         String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
         Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns)
-                .set("worker_send_task_events", taskEvents)
+                .set("worker_send_task_events", taskEvents).set("worker_without_heartbeat", withoutHeartbeat)
                 .registry(TaskRegistry.of(List.of(
                         task("t.add", (c, a) -> ((Number) a.get(0)).longValue() + ((Number) a.get(1)).longValue()),
                         task("t.fail", (c, a) -> {
@@ -116,6 +120,20 @@ class WorkerEventsTest {
         assertThat(events).noneMatch(e -> id.equals(e.get("uuid")));
         List<Long> clocks = events.stream().map(e -> ((Number) e.get("clock")).longValue()).toList();
         assertThat(clocks).doesNotHaveDuplicates().allMatch(c -> c > 0);
+    }
+
+    @Test
+    void without_heartbeat_sends_task_events_but_no_worker_online_heartbeat_or_offline() throws Exception {
+        Celeriac app = app(true, true);
+        Worker w = worker(app, "ev5@%h", Duration.ofMillis(100));
+        String ok = app.task("t.add", Long.class).delay(1L, 2L).id();
+        awaitEvent("task-succeeded", ok);
+        // Five heartbeat periods: a worker with a Heart would have sent worker-online and heartbeats by now.
+        await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> ofType("worker-online").isEmpty()
+                && ofType("worker-heartbeat").isEmpty());
+        w.close();
+        await().during(Duration.ofMillis(300)).atMost(WAIT).until(() -> ofType("worker-offline").isEmpty());
+        assertThat(routingKeys).noneMatch(rk -> rk.startsWith("worker."));
     }
 
     @Test
