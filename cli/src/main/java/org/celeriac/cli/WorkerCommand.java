@@ -114,8 +114,13 @@ final class WorkerCommand implements Callable<Integer> {
     boolean withoutMingle;
 
     @Option(names = "--without-heartbeat",
-            description = "Do not send worker-heartbeat events (worker_without_heartbeat).")
+            description = "Send no worker-online, worker-heartbeat or worker-offline events (worker_without_heartbeat).")
     boolean withoutHeartbeat;
+
+    @Option(names = {"-S", "--statedb"}, paramLabel = "FILE",
+            description = "Keep the revoked task ids in FILE across restarts, as Celery's --statedb (setting "
+                    + "worker_state_db; JSON, not Celery's shelve format; %%n, %%h, %%d, %%p, %%i are expanded).")
+    String statedb;
 
     @Option(names = "--max-tasks-per-child", paramLabel = "N",
             description = "Celery replaces a pool process after N tasks (setting worker_max_tasks_per_child). Celeriac's "
@@ -228,6 +233,9 @@ final class WorkerCommand implements Callable<Integer> {
         }
         if (withoutHeartbeat) {
             builder.set("worker_without_heartbeat", true);
+        }
+        if (statedb != null) {
+            builder.set("worker_state_db", statedb);
         }
         if (maxTasksPerChild != null) {
             builder.set("worker_max_tasks_per_child", maxTasksPerChild);

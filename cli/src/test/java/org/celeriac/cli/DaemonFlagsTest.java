@@ -93,7 +93,8 @@ class DaemonFlagsTest {
         Files.writeString(config, "worker_autoscale = '2,1'\nworker_max_tasks_per_child = 7\n");
         WorkerCommand w = parseWorker("--autoscale", "10,3", "--without-gossip", "--without-mingle",
                 "--without-heartbeat", "--max-tasks-per-child", "100", "--max-memory-per-child", "200000", "-O", "fair",
-                "--time-limit", "300", "--soft-time-limit", "250", "--config", config.toString());
+                "--time-limit", "300", "--soft-time-limit", "250", "-S", "/var/lib/celeriac/%n.state",
+                "--config", config.toString());
         w.checkDaemonFlags();
         Celeriac.Builder b = w.connection.builder(getClass().getClassLoader()).set("broker_url",
                 "memory://flags" + UUID.randomUUID());
@@ -105,6 +106,7 @@ class DaemonFlagsTest {
             assertThat(s.bool("worker_without_mingle", false)).isTrue();
             assertThat(s.bool("worker_without_heartbeat", false)).isTrue();
             assertThat(s.integer("worker_max_tasks_per_child", 0)).isEqualTo(100);
+            assertThat(s.string("worker_state_db", null)).isEqualTo("/var/lib/celeriac/%n.state");
             assertThat(s.integer("worker_max_memory_per_child", 0)).isEqualTo(200000);
             assertThat(s.duration("task_time_limit", null)).hasSeconds(300);
             assertThat(s.duration("task_soft_time_limit", null)).hasSeconds(250);
