@@ -77,6 +77,7 @@ public final class Celeriac implements Client {
     private final String oid = UUID.randomUUID().toString();
     private final boolean replyToFromBackend;
     private final boolean sendSentEvent;
+    private final boolean brokerDelays;
     private final Object sentEventsLock = new Object();
     private volatile org.celeriac.core.events.EventDispatcher sentEvents;
     private volatile boolean sentEventsUnsupported;
@@ -97,6 +98,7 @@ public final class Celeriac implements Client {
         this.routes = new org.celeriac.core.routing.TaskRoutes(settings.raw("task_routes").orElse(null), b.routers,
                 defaultQueue, knownQueues(settings), b.classLoader);
         this.createMissingQueues = settings.bool("task_create_missing_queues", true);
+        this.brokerDelays = settings.bool("broker_delayed_delivery", true);
         this.alwaysEager = settings.bool("task_always_eager", false);
         this.pollInterval = Optional.ofNullable(settings.duration("result_poll_interval", Duration.ofMillis(100)))
                 .orElse(Duration.ofMillis(100));
@@ -427,7 +429,9 @@ public final class Celeriac implements Client {
      *     it is a plain publish and the worker holds the task until its ETA (where it shows in {@code inspect
      *     scheduled}): shorter delays (SQL: up to the polling interval, 1 s on PostgreSQL; AMQP: up to 1.5 s), brokers
      *     without delayed delivery (Redis, as Python Celery does), and brokers that are not durable
-     *     ({@code memory://}), where waiting in the broker would be no safer than waiting in the worker;</li>
+     *     ({@code memory://}), where waiting in the broker would be no safer than waiting in the worker, and
+     *     {@code broker_delayed_delivery = false} (a Celeriac setting, default true: publish every countdown/ETA
+     *     task exactly as Celery 5.2 does);</li>
      * <li>with {@code task_send_sent_event}, Celery's {@code task-sent} event on the event exchange (not for a
      *     transactional publish, whose commit is the caller's).</li>
      * </ul>
@@ -477,7 +481,7 @@ public final class Celeriac implements Client {
 
     /** The instant to hand to the broker's delayed delivery, or null for a plain publish (see {@link #publish}). */
     private Instant brokerDelay(Instant eta) {
-        if (eta == null) {
+        if (eta == null || !brokerDelays) {
             return null;
         }
         BrokerCapabilities caps = broker.capabilities();

@@ -128,7 +128,7 @@ public final class SettingNames {
                 CeleriacConfig.DATA_DIR, "broker_provider", "result_backend_provider", "serializer_provider",
                 "task_default_retry_delay", "task_max_retries", "beat_lease_ttl",
                 // Celeriac's worker: held ETAs, the result buffer, Celery's worker flags as settings
-                "worker_max_held_eta", "worker_eta_hold_max_seconds", "worker_result_buffer_size",
+                "worker_max_held_eta", "worker_eta_hold_max_seconds", "broker_delayed_delivery", "worker_result_buffer_size",
                 "worker_result_flush_timeout", "worker_without_mingle", "worker_without_gossip",
                 "worker_without_heartbeat", "worker_autoscale", "worker_autoscale_keepalive", "worker_persistent_revokes"}) {
             KNOWN.add(k);
