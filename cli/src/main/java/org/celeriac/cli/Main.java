@@ -84,9 +84,16 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo, tck, inspect, control, status, events, beat, purge or multi");
     }
 
+    /** lettuce's switch of its JFR event recording ({@code io.lettuce.core.event.jfr.EventRecorderHolder}). */
+    static final String LETTUCE_JFR = "io.lettuce.core.jfr";
+
     /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
         Thread.currentThread().setName("MainProcess"); // Celery's %(processName)s in log lines
+        // lettuce's JFR events load ~110 JFR classes at connect; -Dio.lettuce.core.jfr=true brings them back
+        if (System.getProperty(LETTUCE_JFR) == null) {
+            System.setProperty(LETTUCE_JFR, "false");
+        }
         System.exit(execute(args));
     }
 
