@@ -84,15 +84,21 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo, tck, inspect, control, status, events, beat, purge or multi");
     }
 
-    /** lettuce's switch of its JFR event recording ({@code io.lettuce.core.event.jfr.EventRecorderHolder}). */
-    static final String LETTUCE_JFR = "io.lettuce.core.jfr";
+    /**
+     * The switches of lettuce's JFR events ({@code io.lettuce.core.event.jfr.EventRecorderHolder}) and netty's
+     * ({@code io.netty.util.internal.PlatformDependent}), which {@link #main} turns off unless given.
+     */
+    static final List<String> JFR_SWITCHES = List.of("io.lettuce.core.jfr", "io.netty.jfr.enabled");
 
     /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
         Thread.currentThread().setName("MainProcess"); // Celery's %(processName)s in log lines
-        // lettuce's JFR events load ~110 JFR classes at connect; -Dio.lettuce.core.jfr=true brings them back
-        if (System.getProperty(LETTUCE_JFR) == null) {
-            System.setProperty(LETTUCE_JFR, "false");
+        // lettuce's and netty's JFR events load ~170 classes (JFR's and theirs) at connect, for recordings that
+        // nobody takes by default; -Dio.lettuce.core.jfr=true / -Dio.netty.jfr.enabled=true bring them back
+        for (String jfr : JFR_SWITCHES) {
+            if (System.getProperty(jfr) == null) {
+                System.setProperty(jfr, "false");
+            }
         }
         System.exit(execute(args));
     }
