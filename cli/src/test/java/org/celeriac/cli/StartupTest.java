@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import org.awaitility.Awaitility;
+import org.celeriac.core.config.EmbeddedDefault;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -119,6 +120,31 @@ class StartupTest {
             assertThat(out).as("no JVM warning about the flags or the archive").doesNotContain("[cds]", "VM warning");
             assertThat(jsa).as("the class archive after start " + start).isNotEmptyFile();
         }
+    }
+
+    @Test
+    void the_workers_that_multi_starts_get_the_worker_defaults() throws Exception {
+        Path launcher = installedLauncher();
+        String url = EmbeddedDefault.at(dir.resolve("db")).url();
+        Path pidfile = dir.resolve("multi/m1.pid");
+        List<String> nodeArgs = List.of("m1", "--pidfile=" + dir.resolve("multi/%n.pid"),
+                "--logfile=" + dir.resolve("multi/%n%I.log"), "-A", "org.celeriac.examples.Tasks", "--broker=" + url,
+                "--result-backend=" + url, "-c", "1");
+        List<String> start = new ArrayList<>(List.of("multi", "start"));
+        start.addAll(nodeArgs);
+        try {
+            run(launcher, Map.of(), start.toArray(String[]::new));
+            long pid = Long.parseLong(Files.readString(pidfile).strip());
+            String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
+            assertThat(cmdline).contains("-XX:+UseSerialGC", "-Xms8m",
+                    "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker.jsa"),
+                    " worker -n m1@");
+        } finally {
+            List<String> stop = new ArrayList<>(List.of("multi", "stopwait"));
+            stop.addAll(nodeArgs);
+            run(launcher, Map.of(), stop.toArray(String[]::new));
+        }
+        assertThat(pidfile).doesNotExist();
     }
 
     /**
