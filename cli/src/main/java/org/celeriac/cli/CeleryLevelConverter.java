@@ -6,7 +6,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 
 /**
  * Prints logback levels with Python's {@code logging} names ({@code WARNING} rather than
- * {@code WARN}), as Celery's {@code %(levelname)s} does. Used by the CLI's {@code logback.xml};
+ * {@code WARN}), as Celery's {@code %(levelname)s} does. Used by {@link LogbackConfigurator}'s pattern;
  * stateless and thread-safe.
  */
 public final class CeleryLevelConverter extends ClassicConverter {

@@ -35,11 +35,29 @@ final class Detacher {
     private Detacher() {
     }
 
+    /**
+     * Set by the {@code ./celeriac} launcher for {@code multi} when the user gave no {@code CELERIAC_JAVA_OPTS}: the
+     * JVM options, one a line, the launcher gives a {@code worker} (its defaults, see the launcher's header), which
+     * the workers {@code multi} starts get instead of the {@code multi} JVM's own.
+     */
+    static final String WORKER_JAVA_OPTS_ENV = "CELERIAC_LAUNCHER_WORKER_JAVA_OPTS";
+
     /** {@code java <this JVM's options> -cp <class path> org.celeriac.cli.Main}: this program again. */
     static List<String> javaCommand() {
+        return javaCommand(null);
+    }
+
+    /**
+     * {@code java <options> -cp <class path> org.celeriac.cli.Main}: this program again, with {@code workerOptions}
+     * (one a line; see {@link #WORKER_JAVA_OPTS_ENV}) when not null, else with this JVM's options.
+     */
+    static List<String> javaCommand(String workerOptions) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+        List<String> options = workerOptions != null
+                ? workerOptions.lines().map(String::strip).filter(l -> !l.isEmpty()).toList()
+                : ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (String a : options) {
             // a debugger port cannot be opened twice; the launcher's options (e.g. -Xmx) are kept
             if (!a.startsWith("-agentlib:jdwp") && !a.startsWith("-Xrunjdwp")) {
                 cmd.add(a);
@@ -81,7 +99,8 @@ final class Detacher {
         if (Files.isExecutable(setsid)) {
             cmd.add(setsid.toString());
         }
-        cmd.addAll(javaCommand());
+        boolean worker = !celeriacArgs.isEmpty() && celeriacArgs.get(0).equals("worker");
+        cmd.addAll(javaCommand(worker ? System.getenv(WORKER_JAVA_OPTS_ENV) : null));
         cmd.addAll(celeriacArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         if (logfile != null) {

@@ -20,7 +20,6 @@ import org.slf4j.LoggerFactory;
 final class LogFile {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.log");
     private static final String APPENDER = "LOGFILE";
-    private static final String PATTERN = "[%d{\"yyyy-MM-dd HH:mm:ss,SSS\"}: %celeryLevel/%thread] %msg%n";
 
     private final Path path;
     private FileAppender<ILoggingEvent> appender;
@@ -62,7 +61,7 @@ final class LogFile {
         }
         lf.attach();
         ch.qos.logback.classic.Logger root = root();
-        Appender<ILoggingEvent> console = root.getAppender("STDERR");
+        Appender<ILoggingEvent> console = root.getAppender(LogbackConfigurator.CONSOLE);
         if (console != null) {
             root.detachAppender(console);
             console.stop();
@@ -93,10 +92,7 @@ final class LogFile {
 
     private void attach() {
         LoggerContext ctx = (LoggerContext) LoggerFactory.getILoggerFactory();
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
-        encoder.setContext(ctx);
-        encoder.setPattern(PATTERN);
-        encoder.start();
+        PatternLayoutEncoder encoder = LogbackConfigurator.encoder(ctx);
         FileAppender<ILoggingEvent> fa = new FileAppender<>();
         fa.setContext(ctx);
         fa.setName(APPENDER);

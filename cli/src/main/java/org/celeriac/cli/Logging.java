@@ -29,7 +29,7 @@ final class Logging {
         };
     }
 
-    /** Sets the root logger's level (third-party loggers configured in logback.xml keep theirs). */
+    /** Sets the root logger's level (third-party loggers set by {@link LogbackConfigurator} keep theirs). */
     static void setRootLevel(Level level) {
         if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof Logger root) {
             root.setLevel(level);

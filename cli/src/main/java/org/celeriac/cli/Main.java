@@ -1,7 +1,10 @@
 package org.celeriac.cli;
 
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.celeriac.api.CeleriacException;
 import org.celeriac.api.ResultTimeoutException;
 import org.celeriac.api.TaskFailedException;
@@ -16,9 +19,6 @@ import picocli.CommandLine.ParseResult;
  */
 @Command(name = "celeriac", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A Celery-compatible distributed task queue for the JVM.",
-        subcommands = {WorkerCommand.class, CallCommand.class, ResultCommand.class, DemoCommand.class, TckCommand.class,
-                InspectCommand.class, ControlCommand.class, StatusCommand.class, EventsCommand.class,
-                BeatCommand.class, PurgeCommand.class, MultiCommand.class, CommandLine.HelpCommand.class},
         synopsisSubcommandLabel = "COMMAND",
         footerHeading = "%n",
         footer = {"stdout carries only a command's result; logs and progress go to stderr.",
@@ -50,6 +50,32 @@ public final class Main implements Runnable {
             "3:timed out waiting",
             "4:configuration or connection error"};
 
+    /**
+     * The subcommands, in the order {@code --help} lists them. Registered in code rather than in
+     * {@code @Command(subcommands = …)}: picocli builds a command's model by reflection when it is added, which for
+     * all of them took a third of the worker's start-up time on {@code main}; {@link #commandLine(String[])} adds
+     * only the one that runs.
+     */
+    private static final Map<String, Supplier<Object>> COMMANDS = commands();
+
+    private static Map<String, Supplier<Object>> commands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("worker", WorkerCommand::new);
+        m.put("call", CallCommand::new);
+        m.put("result", ResultCommand::new);
+        m.put("demo", DemoCommand::new);
+        m.put("tck", TckCommand::new);
+        m.put("inspect", InspectCommand::new);
+        m.put("control", ControlCommand::new);
+        m.put("status", StatusCommand::new);
+        m.put("events", EventsCommand::new);
+        m.put("beat", BeatCommand::new);
+        m.put("purge", PurgeCommand::new);
+        m.put("multi", MultiCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return java.util.Collections.unmodifiableMap(m);
+    }
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -58,15 +84,28 @@ public final class Main implements Runnable {
         throw new CommandLine.ParameterException(spec.commandLine(), "Missing required subcommand: worker, call, result, demo, tck, inspect, control, status, events, beat, purge or multi");
     }
 
+    /**
+     * The switches of lettuce's JFR events ({@code io.lettuce.core.event.jfr.EventRecorderHolder}) and netty's
+     * ({@code io.netty.util.internal.PlatformDependent}), which {@link #main} turns off unless given.
+     */
+    static final List<String> JFR_SWITCHES = List.of("io.lettuce.core.jfr", "io.netty.jfr.enabled");
+
     /** Runs the command line and exits the JVM with its exit code. */
     public static void main(String[] args) {
         Thread.currentThread().setName("MainProcess"); // Celery's %(processName)s in log lines
+        // lettuce's and netty's JFR events load ~170 classes (JFR's and theirs) at connect, for recordings that
+        // nobody takes by default; -Dio.lettuce.core.jfr=true / -Dio.netty.jfr.enabled=true bring them back
+        for (String jfr : JFR_SWITCHES) {
+            if (System.getProperty(jfr) == null) {
+                System.setProperty(jfr, "false");
+            }
+        }
         System.exit(execute(args));
     }
 
     /** Runs the command line and returns its exit code (for tests: does not exit the JVM). */
     public static int execute(String... args) {
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         return cl.execute(globalOptionsMoved(cl, args));
     }
 
@@ -122,14 +161,48 @@ public final class Main implements Runnable {
         return out.toArray(String[]::new);
     }
 
-    /** The configured picocli command line. */
+    /** The configured picocli command line with every subcommand (for help, and for tests). */
     static CommandLine commandLine() {
+        return commandLine(null);
+    }
+
+    /**
+     * The configured picocli command line for {@code args}: with only the subcommand they name when they name one
+     * (after Celery's global options, see {@link #globalOptionsMoved}), else (no command, {@code --help},
+     * {@code help}, {@code --version}, an unknown command) with all of them, so that help and errors list them all.
+     *
+     * @param args the command line, or null for every subcommand
+     */
+    static CommandLine commandLine(String[] args) {
         CommandLine cl = new CommandLine(new Main());
+        String command = args == null ? null : commandName(args);
+        if (command != null && !command.equals("help") && COMMANDS.containsKey(command)) {
+            cl.addSubcommand(COMMANDS.get(command).get());
+        } else {
+            COMMANDS.values().forEach(s -> cl.addSubcommand(s.get()));
+        }
         cl.setExecutionExceptionHandler(new Errors());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         // the last of a repeated option wins, as with Celery's click (multi passes "--concurrency=8 -c 2")
         cl.setOverwrittenOptionsAllowed(true);
         return cl;
+    }
+
+    /** The first argument after Celery's global options (and their values), or null when there is none. */
+    private static String commandName(String[] args) {
+        int i = 0;
+        while (i < args.length) {
+            String a = args[i];
+            String name = a.contains("=") ? a.substring(0, a.indexOf('=')) : a;
+            if (!a.startsWith("-")) {
+                return a;
+            }
+            if (!GLOBAL_OPTIONS.contains(name)) {
+                return null;
+            }
+            i += a.contains("=") ? 1 : 2;
+        }
+        return null;
     }
 
     /** Maps exceptions to documented exit codes with a one-line message on stderr (stack traces at DEBUG). */
