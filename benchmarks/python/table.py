@@ -83,7 +83,8 @@ def main():
                         shown[i] += " (%d proc.)" % extra[(kind, cfg)]
             print("| %s | %s | %s | %s | %s | %s | %s | %s |" % ((kind, caption) + tuple(shown) + (ratio, tcell)))
     print()
-    print("N = %s tasks per drain/publish, %s timed round trips; Celeriac tuned = %s." % (n, rt_n, tuned))
+    print("N = %s tasks per drain/publish, %s timed round trips; Celeriac tuned = %s (memory: --without-mingle "
+          "--without-gossip --without-heartbeat, as Celery best)." % (n, rt_n, tuned))
     print("Ratio: how many times better Celeriac's better figure is than Celery's better one (> 1: Celeriac "
           "faster/smaller, < 1: Celery); RSS is compared with Celery's prefork at the same concurrency 2.")
     try:

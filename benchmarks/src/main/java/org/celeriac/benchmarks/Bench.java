@@ -83,6 +83,11 @@ public final class Bench implements Callable<Integer> {
             description = "The worker's --prefetch-multiplier. Default: the worker's (4).")
     Integer prefetchMultiplier;
 
+    @Option(names = "--worker-arg", paramLabel = "ARG",
+            description = "An extra argument for the worker's command line, repeatable, e.g. --worker-arg=--without-mingle "
+                    + "(Celery's best configuration runs without gossip, mingle and heartbeat).")
+    List<String> extraWorkerArgs = new ArrayList<>();
+
     @Option(names = {"-P", "--pool"}, paramLabel = "POOL", description = "The worker's -P. Default: the worker's (threads).")
     String pool;
 
@@ -422,6 +427,7 @@ public final class Bench implements Callable<Integer> {
         if (pool != null) {
             a.add("--pool=" + pool);
         }
+        a.addAll(extraWorkerArgs);
         return a;
     }
 
@@ -437,6 +443,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (pool != null) {
             m.put("pool", pool);
+        }
+        if (!extraWorkerArgs.isEmpty()) {
+            m.put("worker_args", String.join(" ", extraWorkerArgs));
         }
         String opts = System.getenv("CELERIAC_JAVA_OPTS");
         if (opts != null && !opts.isBlank()) {
