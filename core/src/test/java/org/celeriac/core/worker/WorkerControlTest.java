@@ -106,9 +106,30 @@ class WorkerControlTest {
         assertThat(stats.get("pid")).isEqualTo(ProcessHandle.current().pid());
         assertThat(stats.get("prefetch_count")).isEqualTo(12L);
         assertThat((Map<String, Object>) stats.get("pool")).containsEntry("max-concurrency", 3L)
-                .containsKeys("processes", "max-tasks-per-child", "timeouts");
+                .containsKeys("processes", "max-tasks-per-child", "timeouts")
+                .containsEntry("leaked-threads", 0L).containsEntry("max-leaked-threads", 10L)
+                .containsEntry("pool-restarts", 0L);
         assertThat((Map<String, Object>) stats.get("broker")).containsEntry("transport", "memory")
                 .containsKeys("hostname", "userid", "virtual_host", "port", "ssl").doesNotContainKey("password");
+    }
+
+    @Test
+    void pool_restart_is_refused_unless_worker_pool_restarts_then_replaces_the_pool_threads() {
+        Celeriac off = app(Map.of());
+        Worker w1 = worker(off, "norestart@%h", 2, Worker.Pool.THREADS);
+        Map<String, Object> refused = reply(client(off).call("pool_restart", Map.of(), ONE), w1);
+        assertThat(refused).containsEntry("error", "ValueError('Pool restarts not enabled')");
+
+        Celeriac on = app(Map.of("worker_pool_restarts", true));
+        Worker w = worker(on, "restart@%h", 2, Worker.Pool.THREADS);
+        List<String> before = w.poolThreads().stream().map(Thread::getName).toList();
+        Map<String, Object> ok = reply(client(on).call("pool_restart", Map.of("reload", false), ONE), w);
+        assertThat(ok).containsEntry("ok", "reload started");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(w.poolThreads()).hasSize(2)
+                .noneMatch(t -> before.contains(t.getName())));
+        assertThat(on.task("t.add", Long.class).delay(2L, 2L).get(WAIT)).isEqualTo(4L);
+        Map<String, Object> stats = reply(client(on).call("stats", Map.of(), ONE), w);
+        assertThat(((Map<?, ?>) stats.get("pool")).get("pool-restarts")).isEqualTo(1L);
     }
 
     @Test

@@ -173,6 +173,39 @@ class WorkerLimitsTest {
     }
 
     @Test
+    void moreLeakedThreadsThanWorkerMaxLeakedThreadsWarmRestartThePool() {
+        Celeriac app = app(Map.of("worker_max_leaked_threads", 1), spinner("t.stubborn", false),
+                TestTasks.task("t.whoami", TaskOptions.DEFAULTS, (c, a) -> Thread.currentThread().getName()));
+        Worker w = worker(app, 3);
+        ApplyOptions hard = ApplyOptions.builder().timeLimit(Duration.ofMillis(200)).build();
+        assertThatThrownBy(() -> app.task("t.stubborn").applyAsync(List.of(), Map.of(), hard).get(WAIT))
+                .isInstanceOf(TaskFailedException.class);
+        assertThat(w.poolRestarts()).as("one leaked thread is within the limit").isZero();
+        java.util.Set<String> before = new java.util.HashSet<>();
+        w.poolThreads().forEach(t -> before.add(t.getName()));
+        assertThat(before).hasSize(3);
+
+        assertThatThrownBy(() -> app.task("t.stubborn").applyAsync(List.of(), Map.of(), hard).get(WAIT))
+                .isInstanceOfSatisfying(TaskFailedException.class, e -> assertThat(e.excType()).isEqualTo("TimeLimitExceeded"));
+        await().atMost(WAIT).until(() -> w.poolRestarts() == 1);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(w.poolThreads()).hasSize(3)
+                .noneMatch(t -> before.contains(t.getName())));
+        assertThat(w.leakedThreads()).as("leaked threads cannot be killed; still counted").isEqualTo(2);
+        String ranOn = app.task("t.whoami", String.class).delay().get(WAIT);
+        assertThat(before).as("the new pool runs the tasks").doesNotContain(ranOn);
+        assertThat(w.poolThreads().stream().map(Thread::getName)).contains(ranOn);
+        releaseStubborn.set(true);
+        await().atMost(WAIT).until(() -> w.leakedThreads() == 0);
+    }
+
+    @Test
+    void aNegativeWorkerMaxLeakedThreadsIsRejectedNamingTheSetting() {
+        Celeriac app = app(Map.of("worker_max_leaked_threads", -1), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(app, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("worker_max_leaked_threads");
+    }
+
+    @Test
     void autoretryForRetriesMatchingExceptionsThenSucceedsOrFailsWithTheOriginalError() {
         TaskDefinition flaky = new TaskDefinition() {
             @Override
