@@ -67,19 +67,64 @@ final class RateLimits {
     private final Map<String, String> overrides = new ConcurrentHashMap<>(); // "" = disabled
     private final Consumer<Request> ready;
     private final Supplier<ScheduledExecutorService> scheduler;
+    private final String defaultLimit; // task_default_rate_limit, nullable
+    private final boolean disabled; // worker_disable_rate_limits
+
+    /** The accepted forms, for error messages. */
+    static final String FORMS = "'10/m', '100/s', '5/h' or a number of tasks per second such as 2.5";
 
     /**
      * @param ready where a request that may run goes (the pool's queue)
      * @param scheduler the worker's timer, null before start
+     * @param defaultLimit {@code task_default_rate_limit}: the limit of tasks that have none; nullable
+     * @param disabled {@code worker_disable_rate_limits}: no limit is applied
+     * @throws IllegalArgumentException when {@code defaultLimit} is malformed (the message names the setting)
      */
-    RateLimits(Consumer<Request> ready, Supplier<ScheduledExecutorService> scheduler) {
+    RateLimits(Consumer<Request> ready, Supplier<ScheduledExecutorService> scheduler, String defaultLimit,
+            boolean disabled) {
         this.ready = ready;
         this.scheduler = scheduler;
+        this.defaultLimit = defaultLimit == null || defaultLimit.isBlank() || defaultLimit.equalsIgnoreCase("none")
+                ? null : check("task_default_rate_limit", defaultLimit);
+        this.disabled = disabled;
+    }
+
+    /**
+     * Parses a rate limit ({@code celery/utils/time.py rate}).
+     *
+     * @param where what holds it, for the message, e.g. {@code "task 'tasks.add': rate_limit"}
+     * @return {@code text}
+     * @throws IllegalArgumentException naming {@code where}, the value and the accepted forms
+     */
+    static String check(String where, String text) {
+        try {
+            RateLimit.parse(text);
+            return text;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + " '" + text + "' is not a rate limit; use " + FORMS
+                    + " (Celery's format; empty or None: no limit)", e);
+        }
+    }
+
+    /**
+     * Checks the rate limit of every task at worker start (Celery builds its task buckets then, and a bad limit
+     * stops the worker).
+     *
+     * @throws IllegalArgumentException naming the first task whose limit is malformed
+     */
+    void validate(Iterable<TaskDefinition> tasks) {
+        for (TaskDefinition d : tasks) {
+            String own = d.options().rateLimit();
+            if (own != null && !own.isBlank()) {
+                check("task '" + d.name() + "' has rate_limit (from @Task(rateLimit), task_annotations or its "
+                        + "TaskOptions)", own);
+            }
+        }
     }
 
     /** Sends the request to {@code ready} now, or once a token of its task's bucket is there. */
     void admit(Request req) {
-        RateBucket b = bucketFor(req.def);
+        RateBucket b = disabled ? null : bucketFor(req.def);
         if (b == null) {
             ready.accept(req);
             return;
@@ -100,7 +145,8 @@ final class RateLimits {
         if (override != null) {
             return override.isEmpty() ? null : override;
         }
-        return def.options().rateLimit();
+        String own = def.options().rateLimit();
+        return own != null ? own : defaultLimit;
     }
 
     /** Sets a task's limit at run time (null or empty: disabled); requests waiting go through the new one at once. */

@@ -273,7 +273,7 @@ public final class Worker implements AutoCloseable {
     private volatile long startedNanos;
     private volatile ControlServer control;
     private volatile ScheduledExecutorService scheduler;
-    private final RateLimits rateLimits = new RateLimits(ready::add, () -> scheduler);
+    private final RateLimits rateLimits;
     private final AtomicInteger leakedThreads = new AtomicInteger();
     private final AtomicLong leakedThreadsTotal = new AtomicLong();
     /** {@code worker_max_leaked_threads}; 0 = never restart the pool for leaked threads. */
@@ -316,6 +316,9 @@ public final class Worker implements AutoCloseable {
             throw new IllegalArgumentException("worker_max_tasks_per_child must be >= 1 (0 or unset: no limit), got "
                     + maxTasksPerChild);
         }
+        this.rateLimits = new RateLimits(ready::add, () -> scheduler, s.string("task_default_rate_limit", null),
+                s.bool("worker_disable_rate_limits", false));
+        rateLimits.validate(app.registry().definitions());
         this.maxLeakedThreads = s.integer("worker_max_leaked_threads", 10);
         if (maxLeakedThreads < 0) {
             throw new IllegalArgumentException("worker_max_leaked_threads must be >= 1 (0: never restart the pool for "

@@ -528,13 +528,16 @@ final class WorkerPanel {
             try {
                 Double.parseDouble(amount.trim());
             } catch (NumberFormatException e) {
+                // Celery's reply, then what is accepted
                 return nok("Invalid rate limit string: " + ControlException.repr("ValueError",
-                        "could not convert string to float: " + ControlException.pyStr(amount)));
+                        "could not convert string to float: " + ControlException.pyStr(amount))
+                        + "; rate_limit accepts " + RateLimits.FORMS);
             }
             try {
                 RateLimit.parse(text);
             } catch (IllegalArgumentException e) {
-                throw new ControlException("KeyError", text.substring(text.indexOf('/') + 1));
+                return nok("Invalid rate limit string: " + ControlException.repr("KeyError",
+                        text.substring(text.indexOf('/') + 1)) + "; rate_limit accepts " + RateLimits.FORMS);
             }
         }
         if (task == null || app.registry().get(task).isEmpty()) {

@@ -241,7 +241,14 @@ class WorkerControlTest {
                 .isEqualTo(Map.of("error", "unknown task"));
         assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "abc"), ONE), w))
                 .isEqualTo(Map.of("error", "Invalid rate limit string: "
-                        + "ValueError(\"could not convert string to float: 'abc'\")"));
+                        + "ValueError(\"could not convert string to float: 'abc'\"); rate_limit accepts " + RateLimits.FORMS));
+        assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "ten per minute"), ONE), w))
+                .isEqualTo(Map.of("error", "Invalid rate limit string: "
+                        + "ValueError(\"could not convert string to float: 'ten per minute'\"); rate_limit accepts "
+                        + "'10/m', '100/s', '5/h' or a number of tasks per second such as 2.5"));
+        assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "10/x"), ONE), w))
+                .isEqualTo(Map.of("error", "Invalid rate limit string: KeyError('x'); rate_limit accepts "
+                        + RateLimits.FORMS));
         assertThat((Object) reply(c.call("time_limit", Map.of("task_name", "t.add", "soft", 10L, "hard", 20L), ONE), w))
                 .isEqualTo(Map.of("ok", "time limits set successfully"));
         assertThat((List<Object>) reply(c.call("registered", Map.of("taskinfoitems", List.of("time_limit", "soft_time_limit")),

@@ -105,6 +105,38 @@ class WorkerLimitsTest {
     }
 
     @Test
+    void aMalformedRateLimitStopsTheWorkerAtStartNamingTheTaskTheSettingAndTheAcceptedForms() {
+        Celeriac own = app(Map.of(), TestTasks.task("t.bad", new TaskOptions(null, "ten per minute", null, null, null,
+                null, null, null, null, null), (c, a) -> 1L));
+        assertThatThrownBy(() -> new Worker(own, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("task 't.bad' has rate_limit").hasMessageContaining("'ten per minute'")
+                .hasMessageContaining("'10/m', '100/s', '5/h' or a number");
+        Celeriac dflt = app(Map.of("task_default_rate_limit", "ten per minute"), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(dflt, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("task_default_rate_limit 'ten per minute' is not a rate limit")
+                .hasMessageContaining("'10/m', '100/s', '5/h'");
+    }
+
+    @Test
+    void taskDefaultRateLimitAppliesToTasksWithoutTheirOwnAndWorkerDisableRateLimitsTurnsThemOff() {
+        Celeriac app = app(Map.of("task_default_rate_limit", "1/h"), TestTasks.add());
+        Worker w = worker(app, 1);
+        assertThat(app.task("t.add", Long.class).delay(1, 1).get(WAIT)).as("the first token is there").isEqualTo(2L);
+        AsyncResult<Long> held = app.task("t.add", Long.class).delay(2, 2);
+        await().atMost(WAIT).until(() -> w.rateLimitedCount() == 1);
+        assertThat(held.state()).isEqualTo(TaskState.PENDING);
+
+        Celeriac off = app(Map.of("task_default_rate_limit", "1/h", "worker_disable_rate_limits", true), TestTasks.add());
+        Worker w2 = worker(off, 1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(off.task("t.add", Long.class).delay(i, 1).get(WAIT)).isEqualTo(i + 1L);
+        }
+        assertThat(w2.rateLimitedCount()).isZero();
+    }
+
+    @Test
     void theRateLimitControlCommandTakesEffectAtOnce() {
         Celeriac app = app(Map.of(), TestTasks.add());
         Worker w = worker(app, 1);
