@@ -952,6 +952,9 @@ public final class Worker implements AutoCloseable {
                             TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req)),
                             info(msg), null),
                     () -> req.softTimedOut || req.terminated);
+            // the body is done: an interrupt it left set (terminate, soft limit, cold shutdown -- each also flagged on
+            // the request or the worker) must not abort the result store that follows
+            Thread.interrupted();
             if (softTimer != null) {
                 softTimer.cancel(false);
             }
