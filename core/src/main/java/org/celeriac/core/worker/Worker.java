@@ -84,6 +84,10 @@ import org.slf4j.LoggerFactory;
  *       {@code worker_max_leaked_threads} (10; 0: never) leaked since the last restart the pool is warm-restarted
  *       ({@link #restartPool}), as is it by the {@code pool_restart} control command when {@code worker_pool_restarts}
  *       is on.</li>
+ *   <li>Rate limits: Celery's token bucket per task per worker; with {@code rate_limit_scope: 'global'} in a task's
+ *       {@code task_annotations} entry, or {@code task_rate_limit_scope = global} for all, one limit for the whole
+ *       cluster, counted in the broker's (else the result backend's) coordination store -- Celery cannot do that.
+ *       {@code task_default_rate_limit} and {@code worker_disable_rate_limits} as Celery.</li>
  *   <li>Revokes that outlive the worker ({@link RevokeStore}): {@code worker_persistent_revokes} (true) and
  *       {@code worker_state_db} (a file, Celery's {@code --statedb}, with {@code %n}/{@code %h}/{@code %p});
  *       {@code task_reject_on_worker_lost}: an acks_late task interrupted by a cold shutdown goes back to the
@@ -317,7 +321,9 @@ public final class Worker implements AutoCloseable {
                     + maxTasksPerChild);
         }
         this.rateLimits = new RateLimits(ready::add, () -> scheduler, s.string("task_default_rate_limit", null),
-                s.bool("worker_disable_rate_limits", false));
+                s.bool("worker_disable_rate_limits", false), globalRateLimits(s),
+                app.broker().coordination().or(() -> backend == null ? Optional.empty() : backend.coordination())
+                        .orElse(null));
         rateLimits.validate(app.registry().definitions());
         this.maxLeakedThreads = s.integer("worker_max_leaked_threads", 10);
         if (maxLeakedThreads < 0) {
@@ -361,6 +367,27 @@ public final class Worker implements AutoCloseable {
         this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
+    }
+
+    /**
+     * The tasks whose rate limit is cluster-wide: {@code rate_limit_scope} in their {@code task_annotations} entry,
+     * else {@code task_rate_limit_scope} ({@code worker}, the default, or {@code global}).
+     *
+     * @throws IllegalArgumentException when {@code task_rate_limit_scope} is neither
+     */
+    private static java.util.function.Predicate<String> globalRateLimits(org.celeriac.spi.Settings s) {
+        String scope = s.string("task_rate_limit_scope", "worker").trim().toLowerCase(Locale.ROOT);
+        if (!scope.equals("worker") && !scope.equals("global")) {
+            throw new IllegalArgumentException("task_rate_limit_scope must be 'worker' (a token bucket per worker, as "
+                    + "Celery) or 'global' (one limit for the whole cluster, through the broker's or result backend's "
+                    + "coordination), got '" + scope + "'");
+        }
+        org.celeriac.core.registry.TaskAnnotations annotations =
+                org.celeriac.core.registry.TaskAnnotations.parse(s.raw("task_annotations").orElse(null));
+        return name -> {
+            Object own = annotations.optionsFor(name).get("rate_limit_scope");
+            return own != null ? "global".equalsIgnoreCase(String.valueOf(own)) : scope.equals("global");
+        };
     }
 
     /**

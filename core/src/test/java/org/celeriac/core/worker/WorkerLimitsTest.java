@@ -136,6 +136,60 @@ class WorkerLimitsTest {
         assertThat(w2.rateLimitedCount()).isZero();
     }
 
+    /** The most task starts (epoch millis) within any interval of {@code millis}. */
+    static int maxWithin(List<Long> starts, long millis) {
+        List<Long> sorted = starts.stream().sorted().toList();
+        int best = 0;
+        for (int i = 0, j = 0; i < sorted.size(); i++) {
+            while (sorted.get(i) - sorted.get(j) >= millis) {
+                j++;
+            }
+            best = Math.max(best, i - j + 1);
+        }
+        return best;
+    }
+
+    @Test
+    void aGlobalRateLimitIsSharedByTheWorkersOfTheCluster() {
+        List<Long> starts = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.Set<String> nodes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        List<Worker> workers = new ArrayList<>();
+        for (String node : List.of("g1@%h", "g2@%h")) {
+            Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns)
+                    .set("task_annotations", Map.of("t.g", Map.of("rate_limit", "5/s", "rate_limit_scope", "global")))
+                    .registry(TaskRegistry.of(List.of(TestTasks.task("t.g", TaskOptions.DEFAULTS, (c, a) -> {
+                        starts.add(System.currentTimeMillis());
+                        nodes.add(c.hostname());
+                        return 1L;
+                    })))).build();
+            closeables.add(0, app);
+            Worker w = new Worker(app, new Worker.Options(node, List.of(), 1, Worker.Pool.THREADS, 1));
+            w.start();
+            closeables.add(0, w);
+            workers.add(w);
+        }
+        Celeriac client = app(Map.of("broker_url", ns, "result_backend", ns));
+        List<AsyncResult<Object>> rs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            rs.add(client.sendTask("t.g", List.of(), Map.of(), null));
+        }
+        for (AsyncResult<Object> r : rs) {
+            assertThat(r.get(WAIT)).isEqualTo(1L);
+        }
+        assertThat(nodes).as("both workers took tasks").hasSize(2);
+        assertThat(maxWithin(starts, 1000)).as("5/s for the cluster (one per 200 ms window), not 5/s per worker")
+                .isLessThanOrEqualTo(6);
+    }
+
+    @Test
+    void aBadRateLimitScopeIsRejectedNamingTheSetting() {
+        Celeriac app = app(Map.of("task_rate_limit_scope", "cluster"), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(app, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("task_rate_limit_scope")
+                .hasMessageContaining("'global'");
+    }
+
     @Test
     void theRateLimitControlCommandTakesEffectAtOnce() {
         Celeriac app = app(Map.of(), TestTasks.add());
