@@ -876,7 +876,7 @@ public final class Worker implements AutoCloseable {
      *
      * @param reason logged at WARN
      */
-    synchronized void restartPool(String reason) {
+    void restartPool(String reason) { // not synchronized: the timer thread calls it, and a warm stop() holds the lock
         if (phase.get() != Phase.RUNNING) {
             return;
         }
