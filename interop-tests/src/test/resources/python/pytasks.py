@@ -70,3 +70,11 @@ def sleep(seconds):
 @app.task(name="tasks.xsum")
 def xsum(numbers):
     return sum(sum(n) if isinstance(n, list) else n for n in numbers)
+
+
+@app.task(name="tasks.flaky", bind=True)
+def flaky(self, failures, countdown=0.5):
+    """Retries (countdown in seconds) until it ran failures+1 times, then returns the retries it saw."""
+    if self.request.retries < failures:
+        raise self.retry(countdown=countdown, max_retries=failures)
+    return self.request.retries

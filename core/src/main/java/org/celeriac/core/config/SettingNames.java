@@ -130,7 +130,8 @@ public final class SettingNames {
                 // Celeriac's worker: held ETAs, the result buffer, Celery's worker flags as settings
                 "worker_max_held_eta", "worker_eta_hold_max_seconds", "broker_delayed_delivery", "worker_result_buffer_size",
                 "worker_result_flush_timeout", "worker_without_mingle", "worker_without_gossip",
-                "worker_without_heartbeat", "worker_autoscale", "worker_autoscale_keepalive", "worker_persistent_revokes"}) {
+                "worker_without_heartbeat", "worker_autoscale", "worker_autoscale_keepalive", "worker_persistent_revokes",
+                "worker_max_leaked_threads", "task_rate_limit_scope"}) {
             KNOWN.add(k);
         }
     }

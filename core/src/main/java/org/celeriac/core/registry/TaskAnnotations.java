@@ -34,7 +34,7 @@ public final class TaskAnnotations {
     private static final String SETTING = "task_annotations";
     private static final Set<String> KNOWN = Set.of("rate_limit", "acks_late", "ignore_result", "track_started",
             "time_limit", "soft_time_limit", "max_retries", "default_retry_delay", "queue", "serializer",
-            "autoretry_for", "retry_backoff", "retry_backoff_max", "retry_jitter");
+            "autoretry_for", "retry_backoff", "retry_backoff_max", "retry_jitter", "rate_limit_scope");
     private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
 
     /** No annotation. */
@@ -120,6 +120,13 @@ public final class TaskAnnotations {
     }
 
     private static void validate(String task, Map<String, Object> o) {
+        if (o.containsKey("rate_limit_scope")) {
+            Object v = o.get("rate_limit_scope");
+            if (!(v instanceof String s && (s.equalsIgnoreCase("worker") || s.equalsIgnoreCase("global")))) {
+                throw new ConfigException(where(task, "rate_limit_scope") + "'" + v + "' is not valid; use 'worker' "
+                        + "(a token bucket per worker, as Celery) or 'global' (one limit for the whole cluster)");
+            }
+        }
         overlay(task, TaskOptions.DEFAULTS, o);
         overlay(task, RetryPolicy.NONE, o);
         for (String k : o.keySet()) {

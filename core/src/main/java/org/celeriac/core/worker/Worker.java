@@ -80,6 +80,14 @@ import org.slf4j.LoggerFactory;
  *       {@link Autoscaler}; keep-alive {@code worker_autoscale_keepalive}, 30 s),
  *       {@code worker_max_tasks_per_child} (a pool thread is replaced after that many tasks),
  *       {@code worker_max_memory_per_child} (ignored with a warning).</li>
+ *   <li>Time limits: a thread abandoned at its hard time limit is counted as leaked until it returns; above
+ *       {@code worker_max_leaked_threads} (10; 0: never) leaked since the last restart the pool is warm-restarted
+ *       ({@link #restartPool}), as is it by the {@code pool_restart} control command when {@code worker_pool_restarts}
+ *       is on.</li>
+ *   <li>Rate limits: Celery's token bucket per task per worker; with {@code rate_limit_scope: 'global'} in a task's
+ *       {@code task_annotations} entry, or {@code task_rate_limit_scope = global} for all, one limit for the whole
+ *       cluster, counted in the broker's (else the result backend's) coordination store -- Celery cannot do that.
+ *       {@code task_default_rate_limit} and {@code worker_disable_rate_limits} as Celery.</li>
  *   <li>Revokes that outlive the worker ({@link RevokeStore}): {@code worker_persistent_revokes} (true) and
  *       {@code worker_state_db} (a file, Celery's {@code --statedb}, with {@code %n}/{@code %h}/{@code %p});
  *       {@code task_reject_on_worker_lost}: an acks_late task interrupted by a cold shutdown goes back to the
@@ -269,9 +277,19 @@ public final class Worker implements AutoCloseable {
     private volatile long startedNanos;
     private volatile ControlServer control;
     private volatile ScheduledExecutorService scheduler;
-    private final RateLimits rateLimits = new RateLimits(ready::add, () -> scheduler);
+    private final RateLimits rateLimits;
     private final AtomicInteger leakedThreads = new AtomicInteger();
     private final AtomicLong leakedThreadsTotal = new AtomicLong();
+    /** {@code worker_max_leaked_threads}; 0 = never restart the pool for leaked threads. */
+    private final int maxLeakedThreads;
+    private final boolean poolRestartsEnabled;
+    /** Threads leaked since the last pool restart (the restart trigger). */
+    private final AtomicInteger leakedSinceRestart = new AtomicInteger();
+    private final AtomicLong poolRestarts = new AtomicLong();
+    /** The pool's generation: a restart starts a new one; threads of older generations leave once idle. */
+    private volatile int generation;
+    /** Pool threads waiting for a request, by generation; guarded by itself (see {@link #restartPool}). */
+    private final Map<Thread, Integer> idle = new java.util.HashMap<>();
     private final Duration defaultTimeLimit;
     private final Duration defaultSoftTimeLimit;
 
@@ -302,6 +320,17 @@ public final class Worker implements AutoCloseable {
             throw new IllegalArgumentException("worker_max_tasks_per_child must be >= 1 (0 or unset: no limit), got "
                     + maxTasksPerChild);
         }
+        this.rateLimits = new RateLimits(ready::add, () -> scheduler, s.string("task_default_rate_limit", null),
+                s.bool("worker_disable_rate_limits", false), globalRateLimits(s),
+                app.broker().coordination().or(() -> backend == null ? Optional.empty() : backend.coordination())
+                        .orElse(null));
+        rateLimits.validate(app.registry().definitions());
+        this.maxLeakedThreads = s.integer("worker_max_leaked_threads", 10);
+        if (maxLeakedThreads < 0) {
+            throw new IllegalArgumentException("worker_max_leaked_threads must be >= 1 (0: never restart the pool for "
+                    + "leaked threads), got " + maxLeakedThreads);
+        }
+        this.poolRestartsEnabled = s.bool("worker_pool_restarts", false);
         if (s.raw("worker_max_memory_per_child").filter(v -> !String.valueOf(v).isBlank()
                 && !"none".equalsIgnoreCase(String.valueOf(v))).isPresent()) {
             LOG.warn("worker_max_memory_per_child (--max-memory-per-child) is ignored: all pool threads share one JVM "
@@ -338,6 +367,27 @@ public final class Worker implements AutoCloseable {
         this.resultFlushTimeout = s.duration("worker_result_flush_timeout", Duration.ofSeconds(10));
         this.defaultTimeLimit = s.duration("task_time_limit", null);
         this.defaultSoftTimeLimit = s.duration("task_soft_time_limit", null);
+    }
+
+    /**
+     * The tasks whose rate limit is cluster-wide: {@code rate_limit_scope} in their {@code task_annotations} entry,
+     * else {@code task_rate_limit_scope} ({@code worker}, the default, or {@code global}).
+     *
+     * @throws IllegalArgumentException when {@code task_rate_limit_scope} is neither
+     */
+    private static java.util.function.Predicate<String> globalRateLimits(org.celeriac.spi.Settings s) {
+        String scope = s.string("task_rate_limit_scope", "worker").trim().toLowerCase(Locale.ROOT);
+        if (!scope.equals("worker") && !scope.equals("global")) {
+            throw new IllegalArgumentException("task_rate_limit_scope must be 'worker' (a token bucket per worker, as "
+                    + "Celery) or 'global' (one limit for the whole cluster, through the broker's or result backend's "
+                    + "coordination), got '" + scope + "'");
+        }
+        org.celeriac.core.registry.TaskAnnotations annotations =
+                org.celeriac.core.registry.TaskAnnotations.parse(s.raw("task_annotations").orElse(null));
+        return name -> {
+            Object own = annotations.optionsFor(name).get("rate_limit_scope");
+            return own != null ? "global".equalsIgnoreCase(String.valueOf(own)) : scope.equals("global");
+        };
     }
 
     /**
@@ -469,7 +519,8 @@ public final class Worker implements AutoCloseable {
     }
 
     private void startPoolThread() {
-        Runnable loop = this::poolLoop;
+        int gen = generation;
+        Runnable loop = () -> poolLoop(gen);
         String name = "PoolWorker-" + threadSeq.incrementAndGet();
         Thread t = pool == Pool.VIRTUAL ? Thread.ofVirtual().name(name).unstarted(loop)
                 : Thread.ofPlatform().name(name).daemon(false).unstarted(loop);
@@ -653,15 +704,39 @@ public final class Worker implements AutoCloseable {
 
     // ----------------------------------------------------------------------------- executing
 
-    private void poolLoop() {
+    private void poolLoop(int gen) {
         int done = 0;
+        Thread me = Thread.currentThread();
         while (true) {
             Request req;
+            synchronized (idle) {
+                if (gen != generation) {
+                    threads.remove(me);
+                    return; // retired by a pool restart after its last task
+                }
+                idle.put(me, gen);
+            }
             try {
                 resultStore.awaitRoom(() -> phase.get() == Phase.RUNNING); // back-pressure: the result buffer is full
                 req = ready.take();
             } catch (InterruptedException e) {
+                synchronized (idle) {
+                    idle.remove(me);
+                    if (gen != generation) {
+                        threads.remove(me); // an idle thread retired by a pool restart
+                    }
+                }
                 return;
+            }
+            synchronized (idle) {
+                idle.remove(me);
+                if (gen != generation) {
+                    // retired by a pool restart while waiting: the request (or a shrink's POISON) is for the new pool
+                    ready.offerFirst(req);
+                    threads.remove(me);
+                    Thread.interrupted();
+                    return;
+                }
             }
             if (req == POISON) {
                 threads.remove(Thread.currentThread());
@@ -768,6 +843,7 @@ public final class Worker implements AutoCloseable {
         }
         leakedThreads.incrementAndGet();
         leakedThreadsTotal.incrementAndGet();
+        int sinceRestart = leakedSinceRestart.incrementAndGet();
         if (t != null) {
             threads.remove(t);
             t.interrupt();
@@ -780,8 +856,68 @@ public final class Worker implements AutoCloseable {
                 List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap());
         finished(req);
         if (phase.get() == Phase.RUNNING) {
+            if (maxLeakedThreads > 0 && sinceRestart > maxLeakedThreads) {
+                restartPool(sinceRestart + " thread(s) leaked at hard time limits since the last pool restart, more "
+                        + "than worker_max_leaked_threads=" + maxLeakedThreads);
+            } else {
+                startPoolThread();
+            }
+        }
+    }
+
+    /**
+     * A warm restart of the pool (Celery's {@code pool_restart}; here also when more than
+     * {@code worker_max_leaked_threads} threads leaked at hard time limits since the last restart): a new generation
+     * of {@code concurrency} pool threads takes the queue at once; threads of the old generation finish the task they
+     * run (its result, acknowledgement and callbacks as usual, as on a warm shutdown) and then end, idle ones end at
+     * once. Reserved, rate-limited and held requests stay and go to the new threads. Leaked threads cannot be killed
+     * on the JVM: they were interrupted and keep being counted until they return. Does nothing unless running.
+     * Thread-safe, does not block.
+     *
+     * @param reason logged at WARN
+     */
+    void restartPool(String reason) { // not synchronized: the timer thread calls it, and a warm stop() holds the lock
+        if (phase.get() != Phase.RUNNING) {
+            return;
+        }
+        int old;
+        synchronized (idle) {
+            old = threads.size();
+            generation++;
+            leakedSinceRestart.set(0);
+            for (Map.Entry<Thread, Integer> e : idle.entrySet()) {
+                if (e.getValue() != generation) {
+                    e.getKey().interrupt(); // waiting in take(): ends without a task
+                }
+            }
+        }
+        poolRestarts.incrementAndGet();
+        LOG.warn("{}: restarting the pool ({}): {} new thread(s); the {} old one(s) end once their running task "
+                + "finished; {} leaked thread(s) still running", nodeName, reason, concurrency.get(), old,
+                leakedThreads.get());
+        for (int i = 0; i < concurrency.get(); i++) {
             startPoolThread();
         }
+    }
+
+    /** Pool restarts since start (by {@code worker_max_leaked_threads} or {@code pool_restart}). */
+    long poolRestarts() {
+        return poolRestarts.get();
+    }
+
+    /** {@code worker_max_leaked_threads}; 0 = never. */
+    int maxLeakedThreads() {
+        return maxLeakedThreads;
+    }
+
+    /** {@code worker_pool_restarts}: whether the {@code pool_restart} control command is allowed. */
+    boolean poolRestartsEnabled() {
+        return poolRestartsEnabled;
+    }
+
+    /** The pool threads of the current generation and older ones still finishing (not leaked ones). */
+    List<Thread> poolThreads() {
+        return List.copyOf(threads);
     }
 
     /** Threads abandoned at a hard time limit that are still running. */
@@ -843,6 +979,9 @@ public final class Worker implements AutoCloseable {
                             TaskState.of(state).isReady() ? Instant.now() : null, msg.group(), msg.parentId(), extended(req)),
                             info(msg), null),
                     () -> req.softTimedOut || req.terminated);
+            // the body is done: an interrupt it left set (terminate, soft limit, cold shutdown -- each also flagged on
+            // the request or the worker) must not abort the result store that follows
+            Thread.interrupted();
             if (softTimer != null) {
                 softTimer.cancel(false);
             }

@@ -113,7 +113,16 @@ final class WorkerPanel {
             return ok("autoscale now max=" + as.info().get("max") + " min=" + as.info().get("min"));
         });
         h.put("pool_restart", a -> {
-            throw new ControlException("ValueError", "Pool restarts not enabled");
+            // celery/worker/control.py pool_restart: allowed with worker_pool_restarts; there are no modules to
+            // reload on the JVM, so 'modules'/'reload' are ignored and the pool's threads are replaced
+            if (!worker.poolRestartsEnabled()) {
+                throw new ControlException("ValueError", "Pool restarts not enabled");
+            }
+            if (a.get("modules") != null || truthy(a.get("reload"))) {
+                LOG.info("pool_restart: modules/reload are ignored on the JVM (classes are not reloaded)");
+            }
+            worker.restartPool("pool_restart control command");
+            return ok("reload started");
         });
         h.put("shutdown", a -> {
             LOG.warn("{}", a.get("msg") == null ? "Got shutdown from remote" : a.get("msg"));
@@ -317,6 +326,8 @@ final class WorkerPanel {
         pool.put("timeouts", List.of());
         pool.put("leaked-threads", worker.leakedThreads());
         pool.put("leaked-threads-total", worker.leakedThreadsTotal());
+        pool.put("max-leaked-threads", worker.maxLeakedThreads() > 0 ? worker.maxLeakedThreads() : null);
+        pool.put("pool-restarts", worker.poolRestarts());
         pool.put("rate-limited", worker.rateLimitedCount());
         pool.put("implementation", "celeriac:" + worker.pool().name().toLowerCase(java.util.Locale.ROOT));
         m.put("pool", pool);
@@ -517,13 +528,16 @@ final class WorkerPanel {
             try {
                 Double.parseDouble(amount.trim());
             } catch (NumberFormatException e) {
+                // Celery's reply, then what is accepted
                 return nok("Invalid rate limit string: " + ControlException.repr("ValueError",
-                        "could not convert string to float: " + ControlException.pyStr(amount)));
+                        "could not convert string to float: " + ControlException.pyStr(amount))
+                        + "; rate_limit accepts " + RateLimits.FORMS);
             }
             try {
                 RateLimit.parse(text);
             } catch (IllegalArgumentException e) {
-                throw new ControlException("KeyError", text.substring(text.indexOf('/') + 1));
+                return nok("Invalid rate limit string: " + ControlException.repr("KeyError",
+                        text.substring(text.indexOf('/') + 1)) + "; rate_limit accepts " + RateLimits.FORMS);
             }
         }
         if (task == null || app.registry().get(task).isEmpty()) {

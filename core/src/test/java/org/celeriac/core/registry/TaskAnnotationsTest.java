@@ -76,6 +76,10 @@ class TaskAnnotationsTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessageContaining("task_annotations['tasks.add']['rate_limit']")
                 .hasMessageContaining("ten per minute").hasMessageContaining("'<n>/m'");
+        assertThatThrownBy(() -> TaskAnnotations.parse(Map.of("tasks.add", Map.of("rate_limit_scope", "cluster"))))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("task_annotations['tasks.add']['rate_limit_scope']")
+                .hasMessageContaining("'worker'").hasMessageContaining("'global'");
         assertThatThrownBy(() -> TaskAnnotations.parse(Map.of("tasks.add", "10/m")))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("is not a dict of options");
         assertThatThrownBy(() -> TaskAnnotations.parse(Map.of("t", Map.of("time_limit", "soon"))))

@@ -106,9 +106,30 @@ class WorkerControlTest {
         assertThat(stats.get("pid")).isEqualTo(ProcessHandle.current().pid());
         assertThat(stats.get("prefetch_count")).isEqualTo(12L);
         assertThat((Map<String, Object>) stats.get("pool")).containsEntry("max-concurrency", 3L)
-                .containsKeys("processes", "max-tasks-per-child", "timeouts");
+                .containsKeys("processes", "max-tasks-per-child", "timeouts")
+                .containsEntry("leaked-threads", 0L).containsEntry("max-leaked-threads", 10L)
+                .containsEntry("pool-restarts", 0L);
         assertThat((Map<String, Object>) stats.get("broker")).containsEntry("transport", "memory")
                 .containsKeys("hostname", "userid", "virtual_host", "port", "ssl").doesNotContainKey("password");
+    }
+
+    @Test
+    void pool_restart_is_refused_unless_worker_pool_restarts_then_replaces_the_pool_threads() {
+        Celeriac off = app(Map.of());
+        Worker w1 = worker(off, "norestart@%h", 2, Worker.Pool.THREADS);
+        Map<String, Object> refused = reply(client(off).call("pool_restart", Map.of(), ONE), w1);
+        assertThat(refused).containsEntry("error", "ValueError('Pool restarts not enabled')");
+
+        Celeriac on = app(Map.of("worker_pool_restarts", true));
+        Worker w = worker(on, "restart@%h", 2, Worker.Pool.THREADS);
+        List<String> before = w.poolThreads().stream().map(Thread::getName).toList();
+        Map<String, Object> ok = reply(client(on).call("pool_restart", Map.of("reload", false), ONE), w);
+        assertThat(ok).containsEntry("ok", "reload started");
+        await().atMost(WAIT).untilAsserted(() -> assertThat(w.poolThreads()).hasSize(2)
+                .noneMatch(t -> before.contains(t.getName())));
+        assertThat(on.task("t.add", Long.class).delay(2L, 2L).get(WAIT)).isEqualTo(4L);
+        Map<String, Object> stats = reply(client(on).call("stats", Map.of(), ONE), w);
+        assertThat(((Map<?, ?>) stats.get("pool")).get("pool-restarts")).isEqualTo(1L);
     }
 
     @Test
@@ -220,7 +241,14 @@ class WorkerControlTest {
                 .isEqualTo(Map.of("error", "unknown task"));
         assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "abc"), ONE), w))
                 .isEqualTo(Map.of("error", "Invalid rate limit string: "
-                        + "ValueError(\"could not convert string to float: 'abc'\")"));
+                        + "ValueError(\"could not convert string to float: 'abc'\"); rate_limit accepts " + RateLimits.FORMS));
+        assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "ten per minute"), ONE), w))
+                .isEqualTo(Map.of("error", "Invalid rate limit string: "
+                        + "ValueError(\"could not convert string to float: 'ten per minute'\"); rate_limit accepts "
+                        + "'10/m', '100/s', '5/h' or a number of tasks per second such as 2.5"));
+        assertThat((Object) reply(c.call("rate_limit", Map.of("task_name", "t.add", "rate_limit", "10/x"), ONE), w))
+                .isEqualTo(Map.of("error", "Invalid rate limit string: KeyError('x'); rate_limit accepts "
+                        + RateLimits.FORMS));
         assertThat((Object) reply(c.call("time_limit", Map.of("task_name", "t.add", "soft", 10L, "hard", 20L), ONE), w))
                 .isEqualTo(Map.of("ok", "time limits set successfully"));
         assertThat((List<Object>) reply(c.call("registered", Map.of("taskinfoitems", List.of("time_limit", "soft_time_limit")),

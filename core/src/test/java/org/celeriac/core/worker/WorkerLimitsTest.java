@@ -105,6 +105,92 @@ class WorkerLimitsTest {
     }
 
     @Test
+    void aMalformedRateLimitStopsTheWorkerAtStartNamingTheTaskTheSettingAndTheAcceptedForms() {
+        Celeriac own = app(Map.of(), TestTasks.task("t.bad", new TaskOptions(null, "ten per minute", null, null, null,
+                null, null, null, null, null), (c, a) -> 1L));
+        assertThatThrownBy(() -> new Worker(own, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("task 't.bad' has rate_limit").hasMessageContaining("'ten per minute'")
+                .hasMessageContaining("'10/m', '100/s', '5/h' or a number");
+        Celeriac dflt = app(Map.of("task_default_rate_limit", "ten per minute"), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(dflt, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("task_default_rate_limit 'ten per minute' is not a rate limit")
+                .hasMessageContaining("'10/m', '100/s', '5/h'");
+    }
+
+    @Test
+    void taskDefaultRateLimitAppliesToTasksWithoutTheirOwnAndWorkerDisableRateLimitsTurnsThemOff() {
+        Celeriac app = app(Map.of("task_default_rate_limit", "1/h"), TestTasks.add());
+        Worker w = worker(app, 1);
+        assertThat(app.task("t.add", Long.class).delay(1, 1).get(WAIT)).as("the first token is there").isEqualTo(2L);
+        AsyncResult<Long> held = app.task("t.add", Long.class).delay(2, 2);
+        await().atMost(WAIT).until(() -> w.rateLimitedCount() == 1);
+        assertThat(held.state()).isEqualTo(TaskState.PENDING);
+
+        Celeriac off = app(Map.of("task_default_rate_limit", "1/h", "worker_disable_rate_limits", true), TestTasks.add());
+        Worker w2 = worker(off, 1);
+        for (int i = 0; i < 3; i++) {
+            assertThat(off.task("t.add", Long.class).delay(i, 1).get(WAIT)).isEqualTo(i + 1L);
+        }
+        assertThat(w2.rateLimitedCount()).isZero();
+    }
+
+    /** The most task starts (epoch millis) within any interval of {@code millis}. */
+    static int maxWithin(List<Long> starts, long millis) {
+        List<Long> sorted = starts.stream().sorted().toList();
+        int best = 0;
+        for (int i = 0, j = 0; i < sorted.size(); i++) {
+            while (sorted.get(i) - sorted.get(j) >= millis) {
+                j++;
+            }
+            best = Math.max(best, i - j + 1);
+        }
+        return best;
+    }
+
+    @Test
+    void aGlobalRateLimitIsSharedByTheWorkersOfTheCluster() {
+        List<Long> starts = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.Set<String> nodes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        String ns = "memory://" + UUID.randomUUID().toString().replace("-", "");
+        List<Worker> workers = new ArrayList<>();
+        for (String node : List.of("g1@%h", "g2@%h")) {
+            Celeriac app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns)
+                    .set("task_annotations", Map.of("t.g", Map.of("rate_limit", "5/s", "rate_limit_scope", "global")))
+                    .registry(TaskRegistry.of(List.of(TestTasks.task("t.g", TaskOptions.DEFAULTS, (c, a) -> {
+                        starts.add(System.currentTimeMillis());
+                        nodes.add(c.hostname());
+                        return 1L;
+                    })))).build();
+            closeables.add(0, app);
+            Worker w = new Worker(app, new Worker.Options(node, List.of(), 1, Worker.Pool.THREADS, 1));
+            w.start();
+            closeables.add(0, w);
+            workers.add(w);
+        }
+        Celeriac client = app(Map.of("broker_url", ns, "result_backend", ns));
+        List<AsyncResult<Object>> rs = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            rs.add(client.sendTask("t.g", List.of(), Map.of(), null));
+        }
+        for (AsyncResult<Object> r : rs) {
+            assertThat(r.get(WAIT)).isEqualTo(1L);
+        }
+        assertThat(nodes).as("both workers took tasks").hasSize(2);
+        assertThat(maxWithin(starts, 1000)).as("5/s for the cluster (one per 200 ms window), not 5/s per worker")
+                .isLessThanOrEqualTo(6);
+    }
+
+    @Test
+    void aBadRateLimitScopeIsRejectedNamingTheSetting() {
+        Celeriac app = app(Map.of("task_rate_limit_scope", "cluster"), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(app, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("task_rate_limit_scope")
+                .hasMessageContaining("'global'");
+    }
+
+    @Test
     void theRateLimitControlCommandTakesEffectAtOnce() {
         Celeriac app = app(Map.of(), TestTasks.add());
         Worker w = worker(app, 1);
@@ -170,6 +256,39 @@ class WorkerLimitsTest {
         await().atMost(WAIT).until(() -> w.leakedThreads() == 0);
         assertThat(w.leakedThreadsTotal()).isEqualTo(1);
         assertThat(r.state()).as("the late return does not overwrite the failure").isEqualTo(TaskState.FAILURE);
+    }
+
+    @Test
+    void moreLeakedThreadsThanWorkerMaxLeakedThreadsWarmRestartThePool() {
+        Celeriac app = app(Map.of("worker_max_leaked_threads", 1), spinner("t.stubborn", false),
+                TestTasks.task("t.whoami", TaskOptions.DEFAULTS, (c, a) -> Thread.currentThread().getName()));
+        Worker w = worker(app, 3);
+        ApplyOptions hard = ApplyOptions.builder().timeLimit(Duration.ofMillis(200)).build();
+        assertThatThrownBy(() -> app.task("t.stubborn").applyAsync(List.of(), Map.of(), hard).get(WAIT))
+                .isInstanceOf(TaskFailedException.class);
+        assertThat(w.poolRestarts()).as("one leaked thread is within the limit").isZero();
+        java.util.Set<String> before = new java.util.HashSet<>();
+        w.poolThreads().forEach(t -> before.add(t.getName()));
+        assertThat(before).hasSize(3);
+
+        assertThatThrownBy(() -> app.task("t.stubborn").applyAsync(List.of(), Map.of(), hard).get(WAIT))
+                .isInstanceOfSatisfying(TaskFailedException.class, e -> assertThat(e.excType()).isEqualTo("TimeLimitExceeded"));
+        await().atMost(WAIT).until(() -> w.poolRestarts() == 1);
+        await().atMost(WAIT).untilAsserted(() -> assertThat(w.poolThreads()).hasSize(3)
+                .noneMatch(t -> before.contains(t.getName())));
+        assertThat(w.leakedThreads()).as("leaked threads cannot be killed; still counted").isEqualTo(2);
+        String ranOn = app.task("t.whoami", String.class).delay().get(WAIT);
+        assertThat(before).as("the new pool runs the tasks").doesNotContain(ranOn);
+        assertThat(w.poolThreads().stream().map(Thread::getName)).contains(ranOn);
+        releaseStubborn.set(true);
+        await().atMost(WAIT).until(() -> w.leakedThreads() == 0);
+    }
+
+    @Test
+    void aNegativeWorkerMaxLeakedThreadsIsRejectedNamingTheSetting() {
+        Celeriac app = app(Map.of("worker_max_leaked_threads", -1), TestTasks.add());
+        assertThatThrownBy(() -> new Worker(app, Worker.Options.defaults()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("worker_max_leaked_threads");
     }
 
     @Test
