@@ -20,6 +20,8 @@ final class PendingConfirms {
     /** Capacity of a new ring; it doubles when full and returns to this size when it empties after growing large. */
     static final int INITIAL_CAPACITY = 256;
     private static final int SHRINK_ABOVE = 1 << 16;
+    /** Most entries a multiple confirm takes off the ring per hold of the monitor. */
+    private static final int BATCH = 512;
 
     /** A publish waiting for its confirm. Fields other than {@code returned} never change. */
     static final class Entry {
@@ -97,9 +99,11 @@ final class PendingConfirms {
     int settle(long seq, boolean multiple, Consumer<Entry> action) {
         if (multiple) {
             int n = 0;
-            for (Entry e; (e = pollUpTo(seq)) != null; ) {
-                action.accept(e);
-                n++;
+            for (Entry[] batch; (batch = pollUpTo(seq)) != null; ) {
+                for (Entry e : batch) {
+                    action.accept(e);
+                }
+                n += batch.length;
             }
             return n;
         }
@@ -111,20 +115,29 @@ final class PendingConfirms {
         return 1;
     }
 
-    /** The oldest unsettled entry with a sequence number up to {@code seq}, removed; null when there is none. */
-    private synchronized Entry pollUpTo(long seq) {
-        while (size > 0) {
+    /**
+     * The oldest unsettled entries with sequence numbers up to {@code seq} (at most {@value #BATCH} per call, so
+     * the publishing thread never waits long for the monitor), removed; null when there are none.
+     */
+    private synchronized Entry[] pollUpTo(long seq) {
+        int n = 0;
+        while (n < size && n < BATCH && at(n).seq <= seq) {
+            n++;
+        }
+        if (n == 0) {
+            return null;
+        }
+        Entry[] out = new Entry[n];
+        int k = 0;
+        for (int i = 0; i < n; i++) {
             Entry e = ring[head];
-            if (e.seq > seq) {
-                return null;
-            }
             dropHead();
             if (!e.settled) {
-                live--;
-                return e;
+                out[k++] = e;
             }
         }
-        return null;
+        live -= k;
+        return k == n ? out : Arrays.copyOf(out, k);
     }
 
     private synchronized Entry takeOne(long seq) {
