@@ -8,6 +8,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,6 +32,17 @@ import org.celeriac.spi.serializer.Serializer;
 public final class TaskProtocol {
     private static final DateTimeFormatter SECONDS = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss", Locale.ROOT);
     private static final Set<String> ALWAYS_ACCEPTED = Set.of("application/data", "application/text");
+    /** The embed of a task outside any canvas: callbacks, errbacks, chain and chord all None, in Celery's order. */
+    private static final Map<String, Object> NO_CANVAS;
+
+    static {
+        Map<String, Object> m = LinkedHashMap.newLinkedHashMap(4);
+        m.put("callbacks", null);
+        m.put("errbacks", null);
+        m.put("chain", null);
+        m.put("chord", null);
+        NO_CANVAS = Collections.unmodifiableMap(m);
+    }
 
     private final Function<String, Serializer> serializers;
     private final Set<String> accepted;
@@ -53,7 +65,9 @@ public final class TaskProtocol {
      * @throws SerializationException when the arguments cannot be encoded
      */
     public Message encode(OutgoingTask t, Serializer serializer, String compression) {
-        Map<String, Object> h = new LinkedHashMap<>();
+        Map<String, Object> extra = t.extraHeaders();
+        // 19 headers, the extra ones and compression: sized once, never rehashed
+        Map<String, Object> h = LinkedHashMap.newLinkedHashMap(20 + (extra == null ? 0 : extra.size()));
         h.put("lang", "py");
         h.put("task", t.name());
         h.put("id", t.id());
@@ -75,19 +89,20 @@ public final class TaskProtocol {
         h.put("kwargsrepr", PyRepr.repr(kwargs, PyRepr.MAX_LENGTH));
         h.put("origin", t.origin());
         h.put("ignore_result", t.ignoreResult());
-        if (t.extraHeaders() != null) {
-            h.putAll(t.extraHeaders());
+        if (extra != null) {
+            h.putAll(extra);
         }
-        Map<String, Object> embed = new LinkedHashMap<>();
-        embed.put("callbacks", t.callbacks());
-        embed.put("errbacks", t.errbacks());
-        embed.put("chain", t.chain());
-        embed.put("chord", t.chord());
-        List<Object> body = new ArrayList<>(3);
-        body.add(args);
-        body.add(kwargs);
-        body.add(embed);
-        byte[] bytes = serializer.encode(body);
+        Map<String, Object> embed;
+        if (t.callbacks() == null && t.errbacks() == null && t.chain() == null && t.chord() == null) {
+            embed = NO_CANVAS;
+        } else {
+            embed = LinkedHashMap.newLinkedHashMap(4);
+            embed.put("callbacks", t.callbacks());
+            embed.put("errbacks", t.errbacks());
+            embed.put("chain", t.chain());
+            embed.put("chord", t.chord());
+        }
+        byte[] bytes = serializer.encode(Arrays.asList(args, kwargs, embed));
         if (compression != null && !compression.isEmpty()) {
             bytes = Compression.compress(compression, bytes);
             h.put("compression", Compression.ZLIB);
@@ -110,7 +125,13 @@ public final class TaskProtocol {
     public static String formatAware(Instant instant) {
         OffsetDateTime t = instant.truncatedTo(ChronoUnit.MICROS).atOffset(ZoneOffset.UTC);
         int micros = t.getNano() / 1000;
-        return SECONDS.format(t) + (micros == 0 ? "" : "." + String.format(Locale.ROOT, "%06d", micros)) + "+00:00";
+        StringBuilder sb = new StringBuilder(32);
+        SECONDS.formatTo(t, sb);
+        if (micros != 0) {
+            String digits = Integer.toString(micros);
+            sb.append('.').append("000000", 0, 6 - digits.length()).append(digits);
+        }
+        return sb.append("+00:00").toString();
     }
 
     // ------------------------------------------------------------------------------------------ decode

@@ -64,6 +64,38 @@ class TaskProtocolTest {
     }
 
     @Test
+    void awareTimesKeepPythonsMicrosecondFormat() {
+        assertThat(TaskProtocol.formatAware(Instant.parse("2026-01-02T03:04:05.000123Z")))
+                .isEqualTo("2026-01-02T03:04:05.000123+00:00");
+        assertThat(TaskProtocol.formatAware(Instant.parse("2026-01-02T03:04:05.5Z")))
+                .isEqualTo("2026-01-02T03:04:05.500000+00:00");
+        assertThat(TaskProtocol.formatAware(Instant.parse("2026-01-02T03:04:05Z")))
+                .as("isoformat() leaves out a zero fraction").isEqualTo("2026-01-02T03:04:05+00:00");
+        assertThat(TaskProtocol.formatAware(Instant.parse("2026-01-02T03:04:05.000000999Z")))
+                .as("nanoseconds are truncated to Python's microseconds").isEqualTo("2026-01-02T03:04:05+00:00");
+        assertThat(TaskProtocol.formatAware(Instant.parse("0999-12-31T23:59:59.999999Z")))
+                .isEqualTo("0999-12-31T23:59:59.999999+00:00");
+    }
+
+    @Test
+    void canvasFieldsGoInTheEmbedInCeleryOrderAndExtraHeadersAfterTheStandardOnes() {
+        Map<String, Object> link = Map.of("task", "tasks.log");
+        OutgoingTask t = new OutgoingTask("i", "t", List.of(1L), Map.of("k", "v"), null, null, 0, null, null, "i", null,
+                null, null, null, "o", false, null, null, Map.of("x-extra", "e"), List.of(link), null, null, null);
+        Message m = protocol.encode(t, JSON, null);
+        assertThat(new String(m.body(), StandardCharsets.UTF_8)).isEqualTo("[[1], {\"k\": \"v\"}, {\"callbacks\": "
+                + "[{\"task\": \"tasks.log\"}], \"errbacks\": null, \"chain\": null, \"chord\": null}]");
+        assertThat(List.copyOf(m.headers().keySet())).containsExactly("lang", "task", "id", "shadow", "eta", "expires",
+                "group", "group_index", "retries", "timelimit", "root_id", "parent_id", "argsrepr", "kwargsrepr",
+                "origin", "ignore_result", "x-extra");
+        assertThat(m.headers().get("argsrepr")).isEqualTo("(1,)");
+        assertThat(m.headers().get("kwargsrepr")).isEqualTo("{'k': 'v'}");
+        TaskMessage back = protocol.decode(delivery(m));
+        assertThat(back.callbacks()).containsExactly(link);
+        assertThat(back.args()).containsExactly(1L);
+    }
+
+    @Test
     void decodesWhatPythonSends() {
         Map<String, Object> headers = new java.util.LinkedHashMap<>();
         headers.put("lang", "py");

@@ -2,6 +2,8 @@ package org.celeriac.serializer.json;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.PrettyPrinter;
+import com.fasterxml.jackson.core.SerializableString;
+import com.fasterxml.jackson.core.io.SerializedString;
 import java.io.IOException;
 
 /**
@@ -12,6 +14,9 @@ import java.io.IOException;
 final class PythonSeparators implements PrettyPrinter {
 
     static final PythonSeparators INSTANCE = new PythonSeparators();
+    /** Written as pre-encoded bytes: {@code writeRaw(String)} copies through a char buffer on every call. */
+    private static final SerializableString ITEM = new SerializedString(", ");
+    private static final SerializableString KEY = new SerializedString(": ");
 
     private PythonSeparators() {
     }
@@ -33,12 +38,12 @@ final class PythonSeparators implements PrettyPrinter {
 
     @Override
     public void writeObjectEntrySeparator(JsonGenerator g) throws IOException {
-        g.writeRaw(", ");
+        g.writeRaw(ITEM);
     }
 
     @Override
     public void writeObjectFieldValueSeparator(JsonGenerator g) throws IOException {
-        g.writeRaw(": ");
+        g.writeRaw(KEY);
     }
 
     @Override
@@ -53,7 +58,7 @@ final class PythonSeparators implements PrettyPrinter {
 
     @Override
     public void writeArrayValueSeparator(JsonGenerator g) throws IOException {
-        g.writeRaw(", ");
+        g.writeRaw(ITEM);
     }
 
     @Override

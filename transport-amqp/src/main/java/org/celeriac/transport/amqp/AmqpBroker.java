@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -23,8 +22,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
@@ -73,7 +70,8 @@ public final class AmqpBroker implements Broker {
     private final Connection connection;
     private final Object publishLock = new Object();
     private final Channel publishChannel;
-    private final ConcurrentSkipListMap<Long, PendingPublish> pending = new ConcurrentSkipListMap<>();
+    private final PendingConfirms pending = new PendingConfirms();
+    private final java.util.function.Consumer<PendingConfirms.Entry> failStale = this::failStale;
     private final Object adminLock = new Object();
     private Channel adminChannel;
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
@@ -86,11 +84,6 @@ public final class AmqpBroker implements Broker {
     private volatile UnaryOperator<Message> publishInterceptor;
     private final java.util.concurrent.ScheduledThreadPoolExecutor settleExecutor;
     private volatile boolean closed;
-
-    /** A publish waiting for its confirm. */
-    private record PendingPublish(long seq, String exchange, String routingKey, byte[] body,
-                                  CompletableFuture<Void> future, String[] returned) {
-    }
 
     /**
      * Connects (blocking).
@@ -333,11 +326,11 @@ public final class AmqpBroker implements Broker {
             try {
                 synchronized (publishLock) {
                     long seq = publishChannel.getNextPublishSeqNo();
-                    pending.put(seq, new PendingPublish(seq, exchange, routingKey, body, future, new String[1]));
+                    pending.add(new PendingConfirms.Entry(seq, exchange, routingKey, body, future), failStale);
                     try {
                         publishChannel.basicPublish(exchange, routingKey, mandatory, props, body);
                     } catch (IOException | RuntimeException e) {
-                        pending.remove(seq);
+                        pending.removeNewest(seq);
                         throw e;
                     }
                 }
@@ -376,42 +369,33 @@ public final class AmqpBroker implements Broker {
     }
 
     private void settle(long seq, boolean multiple, String nack) {
-        if (multiple) {
-            ConcurrentNavigableMap<Long, PendingPublish> done = pending.headMap(seq, true);
-            for (Iterator<PendingPublish> it = done.values().iterator(); it.hasNext(); ) {
-                complete(it.next(), nack);
-                it.remove();
-            }
-        } else {
-            PendingPublish p = pending.remove(seq);
-            if (p != null) {
-                complete(p, nack);
-            }
-        }
+        pending.settle(seq, multiple, nack == null ? AmqpBroker::confirmed : p -> complete(p, nack));
     }
 
-    private static void complete(PendingPublish p, String nack) {
-        if (p.returned()[0] != null) {
-            p.future().completeExceptionally(new BrokerException(p.returned()[0]));
+    private static void confirmed(PendingConfirms.Entry p) {
+        complete(p, null);
+    }
+
+    private static void complete(PendingConfirms.Entry p, String nack) {
+        if (p.returned != null) {
+            p.future.completeExceptionally(new BrokerException(p.returned));
         } else if (nack != null) {
-            p.future().completeExceptionally(new BrokerException(nack + " (exchange '" + p.exchange() + "', routing key '"
-                    + p.routingKey() + "')"));
+            p.future.completeExceptionally(new BrokerException(nack + " (exchange '" + p.exchange + "', routing key '"
+                    + p.routingKey + "')"));
         } else {
-            p.future().complete(null);
+            p.future.complete(null);
         }
     }
 
     /** basic.return comes before the confirm of the same message: mark the oldest matching publish. */
     private void onReturn(String exchange, String routingKey, int code, String text, byte[] body) {
-        for (PendingPublish p : pending.values()) {
-            if (p.returned()[0] == null && p.exchange().equals(exchange) && p.routingKey().equals(routingKey)
-                    && Arrays.equals(p.body(), body)) {
-                p.returned()[0] = "RabbitMQ returned the message as unroutable (" + code + " " + text + "): exchange '"
-                        + exchange + "' has no queue bound with routing key '" + routingKey + "'"
-                        + (exchange.isEmpty() ? " (no queue named '" + routingKey + "' exists; declare it first, as "
-                        + "task_create_missing_queues does)" : "");
-                return;
-            }
+        String reason = "RabbitMQ returned the message as unroutable (" + code + " " + text + "): exchange '"
+                + exchange + "' has no queue bound with routing key '" + routingKey + "'"
+                + (exchange.isEmpty() ? " (no queue named '" + routingKey + "' exists; declare it first, as "
+                + "task_create_missing_queues does)" : "");
+        if (pending.markReturned(p -> p.exchange.equals(exchange) && p.routingKey.equals(routingKey)
+                && Arrays.equals(p.body, body), reason)) {
+            return;
         }
         LOG.warn("RabbitMQ returned an unroutable message (exchange '{}', routing key '{}', {} {}) that matches no "
                 + "pending publish", exchange, routingKey, code, text);
@@ -422,13 +406,18 @@ public final class AmqpBroker implements Broker {
             return;
         }
         String why = closed ? "the AMQP broker was closed" : "the connection to RabbitMQ (" + where() + ") was lost";
-        for (Iterator<PendingPublish> it = pending.values().iterator(); it.hasNext(); ) {
-            PendingPublish p = it.next();
-            it.remove();
-            p.future().completeExceptionally(new BrokerException(why + " before RabbitMQ confirmed the message to exchange '"
-                    + p.exchange() + "' with routing key '" + p.routingKey() + "'; it may or may not have been "
-                    + "delivered: publish it again (the task id makes duplicates visible)", cause));
-        }
+        pending.drain(p -> fail(p, why, cause));
+    }
+
+    /** A publish of a channel that recovery replaced, still unconfirmed (normally failed by {@link #failPending}). */
+    private void failStale(PendingConfirms.Entry p) {
+        fail(p, "the channel to RabbitMQ (" + where() + ") was recovered", null);
+    }
+
+    private static void fail(PendingConfirms.Entry p, String why, Throwable cause) {
+        p.future.completeExceptionally(new BrokerException(why + " before RabbitMQ confirmed the message to exchange '"
+                + p.exchange + "' with routing key '" + p.routingKey + "'; it may or may not have been "
+                + "delivered: publish it again (the task id makes duplicates visible)", cause));
     }
 
     /**
