@@ -368,7 +368,7 @@ public final class Celeriac implements Client {
                                      ApplyOptions options, boolean local) {
         ensureOpen();
         ApplyOptions o = options == null ? ApplyOptions.NONE : options;
-        String id = o.taskId() != null ? o.taskId() : UUID.randomUUID().toString();
+        String id = o.taskId() != null ? o.taskId() : org.celeriac.core.protocol.TaskIds.next();
         List<Object> a = args == null ? List.of() : new ArrayList<>(args);
         Map<String, Object> k = kwargs == null ? Map.of() : new LinkedHashMap<>(kwargs);
         Optional<TaskDefinition> def = local ? registry.get(name) : Optional.empty();
