@@ -102,7 +102,9 @@ abstract class AmqpJavaClientToPythonWorkerCases {
         assertThat(call("tasks.xsum", List.of(1, 2, List.of(3, 4)))).isEqualTo(10L);
         assertThat(send("tasks.add", List.of(), Map.of("x", 40, "y", 2), ApplyOptions.builder()).get(RESULT))
                 .isEqualTo(42L);
-        assertThat(worker.log()).contains("Task tasks.add[" + typed.id() + "] succeeded in ");
+        // Celery logs "succeeded" after it stored the result: the line may follow the result by a moment.
+        org.awaitility.Awaitility.await().atMost(RESULT).untilAsserted(() ->
+                assertThat(worker.log()).contains("Task tasks.add[" + typed.id() + "] succeeded in "));
     }
 
     @Test

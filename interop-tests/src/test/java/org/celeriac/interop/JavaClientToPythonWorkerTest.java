@@ -78,7 +78,9 @@ class JavaClientToPythonWorkerTest {
     @Test
     void typed_delay_gets_the_python_result() {
         assertThat(app.task("tasks.add", Long.class).delay(2, 2).get(RESULT)).isEqualTo(4L);
-        assertThat(worker.log()).containsPattern("Task tasks\\.add\\[[^\\]]+\\] succeeded in .*: 4");
+        // Celery logs "succeeded" after it stored the result: the line may follow the result by a moment.
+        org.awaitility.Awaitility.await().atMost(RESULT).untilAsserted(() ->
+                assertThat(worker.log()).containsPattern("Task tasks\\.add\\[[^\\]]+\\] succeeded in .*: 4"));
     }
 
     @Test
