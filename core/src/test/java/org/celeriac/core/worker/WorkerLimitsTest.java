@@ -267,6 +267,8 @@ class WorkerLimitsTest {
         assertThatThrownBy(() -> app.task("t.stubborn").applyAsync(List.of(), Map.of(), hard).get(WAIT))
                 .isInstanceOf(TaskFailedException.class);
         assertThat(w.poolRestarts()).as("one leaked thread is within the limit").isZero();
+        // The leaked thread's replacement starts asynchronously: wait for the full pool before naming its threads.
+        await().atMost(WAIT).untilAsserted(() -> assertThat(w.poolThreads()).hasSize(3));
         java.util.Set<String> before = new java.util.HashSet<>();
         w.poolThreads().forEach(t -> before.add(t.getName()));
         assertThat(before).hasSize(3);
