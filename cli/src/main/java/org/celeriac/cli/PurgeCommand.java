@@ -122,18 +122,7 @@ final class PurgeCommand implements Callable<Integer> {
 
     /** Celery's {@code app.amqp.queues}: the names in {@code task_queues}, else the default queue. */
     static List<String> knownQueues(Settings settings, String defaultQueue) {
-        List<String> out = new ArrayList<>();
-        Object q = settings.raw("task_queues").orElse(null);
-        if (q instanceof Map<?, ?> m) {
-            m.keySet().forEach(k -> out.add(String.valueOf(k)));
-        } else if (q instanceof List<?> l) {
-            for (Object o : l) {
-                out.add(o instanceof Map<?, ?> m && m.get("name") != null ? String.valueOf(m.get("name"))
-                        : String.valueOf(o));
-            }
-        } else if (q != null && !String.valueOf(q).isBlank()) {
-            out.addAll(settings.list("task_queues"));
-        }
+        List<String> out = new ArrayList<>(Celeriac.knownQueues(settings));
         if (out.isEmpty()) {
             out.add(defaultQueue);
         }

@@ -230,8 +230,13 @@ public final class Celeriac implements Client {
         return routes;
     }
 
-    private static Set<String> knownQueues(Settings settings) {
-        Set<String> out = new java.util.HashSet<>();
+    /**
+     * The queue names declared in {@code task_queues} (Celery's {@code app.amqp.queues} keys), in their order: the
+     * keys of a map, the {@code name} of each entry of a list, or a comma-separated string. Never null; empty when
+     * {@code task_queues} is unset or blank. Pure function of {@code settings}; thread-safe.
+     */
+    public static Set<String> knownQueues(Settings settings) {
+        Set<String> out = new java.util.LinkedHashSet<>();
         Object q = settings.raw("task_queues").orElse(null);
         if (q instanceof Map<?, ?> m) {
             m.keySet().forEach(k -> out.add(String.valueOf(k)));
@@ -239,7 +244,7 @@ public final class Celeriac implements Client {
             for (Object o : l) {
                 out.add(o instanceof Map<?, ?> m && m.get("name") != null ? String.valueOf(m.get("name")) : String.valueOf(o));
             }
-        } else if (q != null) {
+        } else if (q != null && !String.valueOf(q).isBlank()) {
             out.addAll(settings.list("task_queues"));
         }
         return out;
