@@ -12,6 +12,7 @@ import java.util.Objects;
 import org.celeriac.api.AsyncResult;
 import org.celeriac.core.Celeriac;
 import org.celeriac.core.protocol.OutgoingTask;
+import org.celeriac.core.protocol.TaskIds;
 import org.celeriac.core.routing.Route;
 import org.celeriac.spi.backend.GroupMeta;
 import org.celeriac.spi.backend.ResultBackend;
@@ -235,7 +236,7 @@ public final class Canvas {
     private String sendTask(Signature sig, List<Object> partial, Ctx ctx) {
         Map<String, Object> o = sig.options();
         String id = sig.taskId() != null ? sig.taskId() : ctx.taskId() != null ? ctx.taskId()
-                : org.celeriac.core.protocol.TaskIds.next();
+                : TaskIds.next();
         List<Object> args = new ArrayList<>();
         if (!sig.immutable()) {
             args.addAll(partial);
@@ -387,7 +388,7 @@ public final class Canvas {
             // frozen as Celery's chord.freeze leaves it: the header a group with its id and frozen members
             Object h = s.kwargs().get("header");
             String gid = h instanceof Map<?, ?> hm && hm.get("options") instanceof Map<?, ?> ho
-                    && ho.get("task_id") instanceof String g ? g : org.celeriac.core.protocol.TaskIds.next();
+                    && ho.get("task_id") instanceof String g ? g : TaskIds.next();
             List<Signature> members = new ArrayList<>();
             for (Signature m : s.tasks()) {
                 members.add(freeze(m, null, null, null, null));
@@ -402,13 +403,13 @@ public final class Canvas {
             for (Signature m : s.tasks()) {
                 members.add(freeze(m, null, null, null, null));
             }
-            String gid = s.taskId() != null ? s.taskId() : taskId != null ? taskId : org.celeriac.core.protocol.TaskIds.next();
+            String gid = s.taskId() != null ? s.taskId() : taskId != null ? taskId : TaskIds.next();
             return copyOptions(s, Signature.group(members)).withOption("task_id", gid);
         }
         if ("chunks".equals(type)) {
             return freeze(chunksGroup(s), taskId, groupId, groupIndex, chord);
         }
-        Signature f = s.taskId() != null ? s : s.withOption("task_id", taskId != null ? taskId : org.celeriac.core.protocol.TaskIds.next());
+        Signature f = s.taskId() != null ? s : s.withOption("task_id", taskId != null ? taskId : TaskIds.next());
         if (groupId != null && !f.options().containsKey("group_id")) {
             f = f.withOption("group_id", groupId);
         }
@@ -452,7 +453,7 @@ public final class Canvas {
     /** Celery's {@code group.apply_async}: every member with the group id (and, in a chord header, its index). */
     private AsyncResult<Object> applyGroup(Signature sig, List<Object> partial, Ctx ctx) {
         String gid = ctx.taskId() != null ? ctx.taskId() : sig.taskId() != null ? sig.taskId()
-                : org.celeriac.core.protocol.TaskIds.next();
+                : TaskIds.next();
         if (sig.options().get("link") != null) {
             throw new IllegalArgumentException("Cannot add link to group: use a chord (group " + gid + ")");
         }
@@ -520,7 +521,7 @@ public final class Canvas {
         Signature frozenBody = freeze(body, bodyId, ctx.groupId(), ctx.groupIndex(), ctx.chord());
         Object h = sig.kwargs().get("header");
         String gid = h instanceof Map<?, ?> hm && hm.get("options") instanceof Map<?, ?> ho
-                && ho.get("task_id") instanceof String s ? s : org.celeriac.core.protocol.TaskIds.next();
+                && ho.get("task_id") instanceof String s ? s : TaskIds.next();
         List<Signature> header = unroll(sig.tasks());
         List<Object> headerArgs = new ArrayList<>();
         if (!sig.immutable()) {

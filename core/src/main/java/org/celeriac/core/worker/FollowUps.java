@@ -5,7 +5,9 @@ import java.util.List;
 import java.util.Map;
 import org.celeriac.api.TaskState;
 import org.celeriac.core.Celeriac;
+import org.celeriac.core.canvas.Canvas;
 import org.celeriac.core.canvas.ChordJoin;
+import org.celeriac.core.canvas.Signature;
 import org.celeriac.core.protocol.TaskMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,11 +19,11 @@ import org.slf4j.LoggerFactory;
 final class FollowUps {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker");
 
-    private final Celeriac app;
+    private final Canvas canvas;
     private final ChordJoin chordJoin;
 
     FollowUps(Celeriac app, ChordJoin chordJoin) {
-        this.app = app;
+        this.canvas = new Canvas(app);
         this.chordJoin = chordJoin;
     }
 
@@ -33,10 +35,9 @@ final class FollowUps {
         if (msg.errbacks().isEmpty()) {
             return;
         }
-        org.celeriac.core.canvas.Canvas canvas = new org.celeriac.core.canvas.Canvas(app);
         for (Map<String, Object> eb : msg.errbacks()) {
             try {
-                canvas.send(org.celeriac.core.canvas.Signature.fromMap(eb), msg.id(), true, msg.id(),
+                canvas.send(Signature.fromMap(eb), msg.id(), true, msg.id(),
                         msg.rootId() != null ? msg.rootId() : msg.id(), null, null, null, null);
             } catch (RuntimeException e) {
                 LOG.error("Task {}[{}]: cannot send its errback {}: {}", msg.displayName(), msg.id(), eb.get("task"),
@@ -62,12 +63,11 @@ final class FollowUps {
             toSend.add(chain.remove(chain.size() - 1));
             remaining = chain;
         }
-        org.celeriac.core.canvas.Canvas canvas = new org.celeriac.core.canvas.Canvas(app);
         for (int i = 0; i < toSend.size(); i++) {
             Map<String, Object> sig = toSend.get(i);
             boolean isChainStep = remaining != null && i == toSend.size() - 1;
             try {
-                children.add(org.celeriac.core.canvas.Canvas.asTuple(canvas.applyCallback(sig, value, msg.id(),
+                children.add(Canvas.asTuple(canvas.applyCallback(sig, value, msg.id(),
                         msg.rootId(), isChainStep ? remaining : null)));
             } catch (RuntimeException e) {
                 LOG.error("Task {}[{}]: cannot send its callback {}: {}", msg.displayName(), msg.id(), sig.get("task"),

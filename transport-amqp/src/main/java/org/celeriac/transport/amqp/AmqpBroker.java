@@ -471,8 +471,10 @@ public final class AmqpBroker implements Broker {
     }
 
     /**
-     * Closes the TCP connection abruptly (no acks, no cancels, no close handshake), as a killed process does; the
-     * client's automatic recovery then reconnects. For fault tests.
+     * Closes the TCP connection abruptly (no acks, no cancels, no close handshake), as a killed process does. For
+     * fault tests. Note: amqp-client treats this abort as a close the application asked for, so automatic recovery
+     * does NOT reconnect afterwards; to test recovery, close the connection from the server side
+     * ({@code rabbitmqctl close_connection}/{@code close_all_connections}).
      */
     public void dropConnection() {
         try {
