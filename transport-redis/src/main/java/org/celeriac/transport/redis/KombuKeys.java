@@ -12,6 +12,10 @@ final class KombuKeys {
     final String unacked;
     final String unackedIndex;
     final String unackedMutex;
+    /** Celeriac's in-flight registry: hash in-flight list → the list its messages came from. */
+    final String inFlight;
+    /** Celeriac's in-flight index: zset in-flight list → when its consumer last renewed it (Unix seconds). */
+    final String inFlightIndex;
 
     KombuKeys(RedisTransportOptions options, int db) {
         this.options = options;
@@ -19,6 +23,8 @@ final class KombuKeys {
         this.unacked = options.keyPrefix() + options.unackedKey();
         this.unackedIndex = options.keyPrefix() + options.unackedIndexKey();
         this.unackedMutex = options.keyPrefix() + options.unackedMutexKey();
+        this.inFlight = options.keyPrefix() + "_celeriac.inflight";
+        this.inFlightIndex = options.keyPrefix() + "_celeriac.inflight_index";
     }
 
     /** kombu's {@code _q_for_pri}: the list of a queue for a priority step (step 0: the queue's own name). */
@@ -51,6 +57,11 @@ final class KombuKeys {
             }
         }
         return out;
+    }
+
+    /** The in-flight list of one consumer's wake-up connection: {@code _celeriac.inflight.<consumer>.<n>}. */
+    String inFlightList(String consumer, int n) {
+        return inFlight + "." + consumer + "." + n;
     }
 
     /** The binding set of an exchange: {@code _kombu.binding.<exchange>}. */

@@ -45,6 +45,16 @@ final class LuaScript {
         }).thenCompose(f -> f);
     }
 
+    /**
+     * Runs the script with {@code EVAL} (the body every time; Redis caches it by its digest), never
+     * {@code EVALSHA}: one command, so it keeps its place among the connection's commands — a {@code NOSCRIPT}
+     * fallback would send it again after commands issued later. Non-blocking.
+     */
+    <T> CompletableFuture<T> runInOrder(RedisAsyncCommands<String, byte[]> redis, ScriptOutputType type,
+                                        String[] keys, byte[]... args) {
+        return redis.<T>eval(source, type, keys, args).toCompletableFuture();
+    }
+
     static byte[] arg(Object o) {
         return String.valueOf(o).getBytes(StandardCharsets.UTF_8);
     }

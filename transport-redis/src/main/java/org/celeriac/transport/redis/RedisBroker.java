@@ -588,6 +588,7 @@ public final class RedisBroker implements Broker {
         for (RedisConsumer c : consumers) {
             try {
                 renew(c.unsettledTags());
+                renewInFlight(c.inFlightLists());
             } catch (RuntimeException e) {
                 LOG.warn("Redis {}: renewing the visibility of held deliveries failed: {}", url, e.getMessage());
             }
@@ -595,6 +596,69 @@ public final class RedisBroker implements Broker {
         if (!consumers.isEmpty()) {
             restoreVisibleQuietly();
         }
+    }
+
+    /** The JSON serializer (kombu's envelope and {@code unacked} values). */
+    Serializer json() {
+        return json;
+    }
+
+    /**
+     * Registers a consumer's in-flight list (see {@link RedisConsumer}): {@code _celeriac.inflight} maps it to the
+     * list its messages come from, {@code _celeriac.inflight_index} holds when it was last renewed. Blocking.
+     */
+    void registerInFlight(String inFlight, String source) {
+        redis.hset(keys.inFlight, inFlight, bytes(source));
+        await(redis.zadd(keys.inFlightIndex, System.currentTimeMillis() / 1000.0, bytes(inFlight))
+                .toCompletableFuture(), "registering an in-flight list");
+    }
+
+    /** Renews live consumers' in-flight lists ({@code ZADD XX}: a list given back is never re-added). */
+    private void renewInFlight(List<String> lists) {
+        if (lists.isEmpty()) {
+            return;
+        }
+        double now = System.currentTimeMillis() / 1000.0;
+        Object[] scoresAndValues = new Object[lists.size() * 2];
+        for (int j = 0; j < lists.size(); j++) {
+            scoresAndValues[2 * j] = now;
+            scoresAndValues[2 * j + 1] = bytes(lists.get(j));
+        }
+        redis.zadd(keys.inFlightIndex, ZAddArgs.Builder.xx(), scoresAndValues);
+    }
+
+    /**
+     * Runs {@link Scripts#RETURN_IN_FLIGHT} in mode {@code close} or {@code reset} for {@code lists}; non-blocking.
+     *
+     * @return the number of messages given back
+     */
+    CompletableFuture<Long> returnInFlight(String mode, List<String> lists) {
+        byte[][] args = new byte[lists.size() + 1][];
+        args[0] = bytes(mode);
+        for (int i = 0; i < lists.size(); i++) {
+            args[i + 1] = bytes(lists.get(i));
+        }
+        return Scripts.RETURN_IN_FLIGHT.runInOrder(redis, ScriptOutputType.INTEGER,
+                new String[] {keys.inFlight, keys.inFlightIndex}, args);
+    }
+
+    /**
+     * Gives back what dead consumers left in their in-flight lists (not renewed for longer than the visibility
+     * timeout) to the head of the lists those messages came from. Blocking.
+     *
+     * @return how many messages were given back
+     */
+    long returnDeadInFlight() {
+        double ceil = System.currentTimeMillis() / 1000.0 - options.visibilityTimeout().toMillis() / 1000.0;
+        Long n = await(Scripts.RETURN_IN_FLIGHT.<Long>run(redis, ScriptOutputType.INTEGER,
+                new String[] {keys.inFlight, keys.inFlightIndex}, bytes("dead"), bytes(Double.toString(ceil))),
+                "giving back in-flight messages of dead consumers");
+        long restored = n == null ? 0 : n;
+        if (restored > 0) {
+            LOG.info("Redis {}: gave back {} message(s) that dead consumers had claimed but not recorded", url,
+                    restored);
+        }
+        return restored;
     }
 
     /**
@@ -620,6 +684,7 @@ public final class RedisBroker implements Broker {
 
     private void restoreVisibleQuietly() {
         try {
+            returnDeadInFlight();
             restoreVisible();
         } catch (RuntimeException e) {
             LOG.warn("Redis {}: restoring unacknowledged messages failed: {}", url, e.getMessage());

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -26,11 +27,18 @@ import org.slf4j.LoggerFactory;
 /**
  * A consumer of kombu Redis queues. One dispatch thread claims batches with {@link Scripts#CLAIM} (pop and
  * record in {@code unacked} in one script), hands them to the handler in order, and when the lists are
- * empty waits for a blocking peek ({@code BLMOVE list list RIGHT RIGHT}, which leaves the list unchanged)
- * on each list, one dedicated connection per list. When a peek returns while the dispatch thread sleeps, its
- * callback sends the claim at once from lettuce's event loop, and the dispatch thread, woken at the same time,
- * takes the claimed batch (one thread hand-off less before the claim reaches Redis). Acks are batched into one
- * script call and wake the dispatch thread only when it waits for prefetch room. Thread-safe.
+ * empty waits on each list, one dedicated connection per list, with a <b>blocking claim</b>
+ * ({@code BLMOVE list <in-flight list> RIGHT LEFT}): Redis moves the oldest message atomically into this
+ * connection's own in-flight list and answers with it, so the message is handed to the handler without a second
+ * round trip, and {@link Scripts#ADOPT} then records it in {@code unacked} and takes it off the in-flight list
+ * (sent before any ack of it, on the same connection, so Redis runs them in that order). In-flight lists are
+ * registered with their source list and renewed like held deliveries; what a dead consumer left in one goes back
+ * to the head of its source list after the visibility timeout ({@link Scripts#RETURN_IN_FLIGHT}), and a clean
+ * close gives back its own at once. When the free prefetch window is smaller than the number of watched lists the
+ * wait is a blocking <b>peek</b> instead ({@code BLMOVE list list RIGHT RIGHT}, which leaves the list unchanged),
+ * whose callback sends the claim script from lettuce's event loop, so a consumer never holds more than its
+ * prefetch because several lists woke it at once. Acks are batched into one script call and wake the dispatch
+ * thread only when it waits for prefetch room. Thread-safe.
  */
 final class RedisConsumer implements Consumer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisConsumer.class);
@@ -55,6 +63,12 @@ final class RedisConsumer implements Consumer {
     private final Object signal = new Object();
     private boolean signalled;
     private final Map<String, Waiter> waiters = new HashMap<>();
+    /** Messages blocking claims moved into in-flight lists, waiting for the dispatch thread. */
+    private final ConcurrentLinkedQueue<Woken> woken = new ConcurrentLinkedQueue<>();
+    /** This consumer's in-flight lists (renewed by the broker's maintenance, given back at close). */
+    private final List<String> inFlightLists = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Names this consumer's in-flight lists. */
+    private final String token = UUID.randomUUID().toString();
     /** Lists that got no wake-up connection because of {@code max_connections}; dispatch thread only. */
     private final java.util.Set<String> unwatched = new java.util.HashSet<>();
     private final Thread thread;
@@ -80,14 +94,27 @@ final class RedisConsumer implements Consumer {
     /** True while the dispatch thread waits for prefetch room (then every settle wakes it). */
     private volatile boolean full;
 
-    /** A blocking peek on one list, on its own connection (a blocking command holds its connection). */
+    /** A blocking claim or peek on one list, on its own connection (a blocking command holds its connection). */
     private static final class Waiter {
         final StatefulRedisConnection<String, byte[]> connection;
+        final String list;
+        final String queue;
+        /** Where its blocking claims move messages to. */
+        final String inFlight;
         CompletableFuture<byte[]> pending;
+        /** A blocking claim failed (its reply may be lost): give back its in-flight list before the next one. */
+        volatile boolean failed;
 
-        Waiter(StatefulRedisConnection<String, byte[]> connection) {
+        Waiter(StatefulRedisConnection<String, byte[]> connection, String list, String queue, String inFlight) {
             this.connection = connection;
+            this.list = list;
+            this.queue = queue;
+            this.inFlight = inFlight;
         }
+    }
+
+    /** A message a blocking claim moved into {@code waiter}'s in-flight list. */
+    private record Woken(Waiter waiter, byte[] raw) {
     }
 
     RedisConsumer(RedisBroker broker, List<String> queues, int prefetch, DeliveryHandler handler) {
@@ -133,6 +160,12 @@ final class RedisConsumer implements Consumer {
     private void run() {
         long backoff = 50;
         while (!stopped) {
+            for (Woken w; !stopped && (w = woken.poll()) != null; ) {
+                dispatchInFlight(w);
+            }
+            if (stopped) {
+                break;
+            }
             List<String> order;
             List<String> lists;
             int free;
@@ -182,7 +215,7 @@ final class RedisConsumer implements Consumer {
                 dispatch(lists.get(index), order.get(index % order.size()), (byte[]) claimed.get(2 * i + 1));
             }
             if (got < free && !stopped) {
-                armWaiters(lists);
+                armWaiters(order, lists, free - got);
                 parked.set(new Idle(order, lists, free - got));
                 awaitSignal(unwatched.isEmpty() ? TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS)
                         : UNWATCHED_CLAIM_MILLIS);
@@ -271,9 +304,12 @@ final class RedisConsumer implements Consumer {
 
     private void dispatch(String list, String queue, byte[] raw) {
         Delivery delivery = hold(list, queue, raw);
-        if (delivery == null) {
-            return;
+        if (delivery != null) {
+            deliver(delivery, queue);
         }
+    }
+
+    private void deliver(Delivery delivery, String queue) {
         try {
             handler.onDelivery(delivery);
         } catch (Throwable t) {
@@ -285,6 +321,83 @@ final class RedisConsumer implements Consumer {
                 // closed meanwhile: close() restores it
             }
         }
+    }
+
+    /**
+     * Hands over a message a blocking claim moved into an in-flight list: records it as unsettled, sends
+     * {@link Scripts#ADOPT} (before the handler can ack it), then calls the handler. Dispatch thread only.
+     */
+    private void dispatchInFlight(Woken w) {
+        Waiter waiter = w.waiter();
+        Delivery delivery = hold(waiter.list, waiter.queue, w.raw());
+        adopt(waiter, w.raw(), delivery, 0);
+        if (delivery != null) {
+            deliver(delivery, waiter.queue);
+        }
+    }
+
+    /**
+     * Runs {@link Scripts#ADOPT} for {@code raw}; when the call fails (the connection reset while it was in flight)
+     * it is sent again, up to {@link #ACK_RETRIES} times, recording the message only while it is still unsettled
+     * (an ack sent meanwhile must not be undone). What still fails stays in the in-flight list and is given back
+     * at close or, when the consumer dies, after the visibility timeout.
+     */
+    private void adopt(Waiter waiter, byte[] raw, Delivery delivery, int attempt) {
+        boolean record = delivery != null && (attempt == 0 || unsettled.containsKey(delivery.deliveryTag()));
+        byte[] tag = record ? RedisBroker.bytes(delivery.deliveryTag()) : new byte[0];
+        byte[] entry = record ? unackedEntry(raw, delivery) : new byte[0];
+        double now = System.currentTimeMillis() / 1000.0;
+        CompletableFuture<Long> f;
+        try {
+            f = Scripts.ADOPT.runInOrder(broker.redis, ScriptOutputType.INTEGER,
+                    new String[] {broker.keys.unacked, broker.keys.unackedIndex, waiter.inFlight},
+                    LuaScript.arg(now), raw, tag, entry);
+        } catch (RuntimeException e) {
+            f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((v, e) -> {
+            if (e == null || crashed) {
+                return;
+            }
+            if (attempt < ACK_RETRIES && !stopped) {
+                try {
+                    broker.scheduler.schedule(() -> adopt(waiter, raw, delivery, attempt + 1), 100L << attempt,
+                            TimeUnit.MILLISECONDS);
+                    return;
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    // the broker is closing: close() gives the in-flight lists back
+                }
+            }
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            LOG.warn("Redis {}: recording a claimed message in unacked failed ({}); it stays in {} and comes back "
+                    + "when this consumer closes or, if it dies, after the visibility timeout", broker.url(),
+                    c.getMessage(), waiter.inFlight);
+        });
+    }
+
+    /** kombu's {@code unacked} value: {@code [<envelope verbatim>, "<exchange>", "<routing_key>"]}. */
+    private byte[] unackedEntry(byte[] raw, Delivery delivery) {
+        byte[] ex = jsonString(delivery.exchange());
+        byte[] rk = jsonString(delivery.routingKey());
+        byte[] out = new byte[raw.length + ex.length + rk.length + 6];
+        int i = 0;
+        out[i++] = '[';
+        System.arraycopy(raw, 0, out, i, raw.length);
+        i += raw.length;
+        out[i++] = ',';
+        out[i++] = ' ';
+        System.arraycopy(ex, 0, out, i, ex.length);
+        i += ex.length;
+        out[i++] = ',';
+        out[i++] = ' ';
+        System.arraycopy(rk, 0, out, i, rk.length);
+        i += rk.length;
+        out[i] = ']';
+        return out;
+    }
+
+    private byte[] jsonString(String s) {
+        return s == null ? RedisBroker.bytes("null") : broker.json().encode(s);
     }
 
     /** Decodes a claimed message and records it as unsettled; null (logged, acked away) when it is garbage. */
@@ -329,12 +442,15 @@ final class RedisConsumer implements Consumer {
     }
 
     /**
-     * Arms a blocking peek on every list whose previous peek has finished. Lists beyond the
-     * {@code max_connections} budget (in consuming order, so the highest priorities are watched first) get no
-     * peek: the idle loop claims from them every {@link #UNWATCHED_CLAIM_MILLIS} instead. Dispatch thread only.
+     * Arms a blocking claim (or, when fewer than {@code lists.size()} messages may be taken, a blocking peek) on
+     * every list whose previous one has finished. Lists beyond the {@code max_connections} budget (in consuming
+     * order, so the highest priorities are watched first) get none: the idle loop claims from them every
+     * {@link #UNWATCHED_CLAIM_MILLIS} instead. Dispatch thread only.
      */
-    private void armWaiters(List<String> lists) {
-        for (String list : lists) {
+    private void armWaiters(List<String> order, List<String> lists, int free) {
+        boolean claim = free >= lists.size();
+        for (int index = 0; index < lists.size(); index++) {
+            String list = lists.get(index);
             Waiter w = waiters.get(list);
             if (w == null) {
                 if (!broker.reserveWakeUpConnection()) {
@@ -346,8 +462,15 @@ final class RedisConsumer implements Consumer {
                     continue;
                 }
                 try {
-                    w = new Waiter(broker.client.connect(RedisBroker.CODEC));
+                    String inFlight = broker.keys.inFlightList(token, waiters.size());
+                    w = new Waiter(broker.client.connect(RedisBroker.CODEC), list, order.get(index % order.size()),
+                            inFlight);
+                    broker.registerInFlight(inFlight, list);
+                    inFlightLists.add(inFlight);
                 } catch (RuntimeException e) {
+                    if (w != null) {
+                        w.connection.closeAsync();
+                    }
                     broker.releaseWakeUpConnection();
                     unwatched.add(list);
                     LOG.warn("Redis {}: cannot open a wake-up connection for {} ({}); claiming every {} ms instead",
@@ -360,17 +483,40 @@ final class RedisConsumer implements Consumer {
             if (w.pending != null && !w.pending.isDone()) {
                 continue;
             }
-            CompletableFuture<byte[]> f = w.connection.async()
-                    .blmove(list, list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS).toCompletableFuture();
+            if (w.failed) {
+                // a blocking claim whose reply was lost may have moved a message: give it back first (ordered
+                // after the adopts already sent, so only unrecorded messages move)
+                w.failed = false;
+                broker.returnInFlight("reset", List.of(w.inFlight));
+            }
+            Waiter waiter = w;
+            CompletableFuture<byte[]> f;
+            if (claim) {
+                f = w.connection.async().blmove(list, w.inFlight, LMoveArgs.Builder.rightLeft(), PEEK_TIMEOUT_SECONDS)
+                        .toCompletableFuture();
+                f.whenComplete((v, e) -> {
+                    if (v != null) {
+                        woken.add(new Woken(waiter, v));
+                    } else if (e != null) {
+                        waiter.failed = true;
+                    }
+                    if (v != null || e != null) {
+                        wake();
+                    }
+                });
+            } else {
+                f = w.connection.async().blmove(list, list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS)
+                        .toCompletableFuture();
+                f.whenComplete((v, e) -> {
+                    if (v != null) {
+                        claimFromWakeUp();
+                    }
+                    if (v != null || e != null) {
+                        wake();
+                    }
+                });
+            }
             w.pending = f;
-            f.whenComplete((v, e) -> {
-                if (v != null) {
-                    claimFromWakeUp();
-                }
-                if (v != null || e != null) {
-                    wake();
-                }
-            });
         }
     }
 
@@ -519,11 +665,28 @@ final class RedisConsumer implements Consumer {
                 Thread.currentThread().interrupt();
             }
         }
+        List<CompletableFuture<Void>> closing = new ArrayList<>();
         for (Waiter w : waiters.values()) {
-            w.connection.closeAsync();
+            closing.add(w.connection.closeAsync());
             broker.releaseWakeUpConnection();
         }
         waiters.clear();
+        if (!crashed) {
+            // a blocking claim Redis serves before the close reaches it would move a message after the in-flight
+            // lists were given back: wait for the connections to be closed
+            try {
+                CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.debug("Redis {}: closing wake-up connections: {}", broker.url(), e.toString());
+            }
+        }
+    }
+
+    /** This consumer's in-flight lists (renewed with its held deliveries). */
+    List<String> inFlightLists() {
+        return inFlightLists;
     }
 
     /**
@@ -540,6 +703,10 @@ final class RedisConsumer implements Consumer {
             CompletableFuture<Long> earlier = lastFlush;
             broker.await(flushAcks(), "acking");
             broker.await(earlier, "acking");
+            woken.clear(); // never handed over: still in the in-flight lists; given back first, so the older held ones end up ahead
+            if (!inFlightLists.isEmpty()) {
+                broker.await(broker.returnInFlight("close", List.copyOf(inFlightLists)), "giving back in-flight messages");
+            }
             List<Held> held = new ArrayList<>(unsettled.values());
             unsettled.clear();
             held.sort(Comparator.comparingLong(Held::seq).reversed());

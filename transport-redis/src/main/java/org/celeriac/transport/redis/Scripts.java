@@ -48,6 +48,55 @@ final class Scripts {
             """);
 
     /**
+     * Records a message that a consumer's blocking {@code BLMOVE <list> <in-flight list> RIGHT LEFT} moved into its
+     * in-flight list: removes it from that list and, when it has a delivery tag, records it in
+     * {@code unacked}/{@code unacked_index} as {@link #CLAIM} does. KEYS: unacked, unacked_index, the in-flight list.
+     * ARGV: the delivery time (Unix seconds), the envelope, the delivery tag ({@code ""} for garbage: only removed),
+     * the {@code unacked} value {@code [<envelope>, "<exchange>", "<routing_key>"]}. Records nothing when the message
+     * is no longer in the in-flight list (given back meanwhile). Returns the number removed (0 or 1).
+     */
+    static final LuaScript ADOPT = new LuaScript("""
+            local n = redis.call('LREM', KEYS[3], -1, ARGV[2])
+            if n > 0 and ARGV[3] ~= '' then
+              redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
+              redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+            end
+            return n
+            """);
+
+    /**
+     * Gives back what in-flight lists hold (messages a blocking claim moved there and nobody recorded yet) to the
+     * head of the lists they came from, oldest first at the head. KEYS: the in-flight registry hash (in-flight list
+     * to source list), the in-flight index (in-flight list to the time its consumer last renewed it). ARGV[1]:
+     * {@code dead} — every in-flight list whose score is at most ARGV[2] (its consumer stopped renewing: it died),
+     * unregistered afterwards; {@code close} — the lists in ARGV[2..], unregistered afterwards; {@code reset} — the
+     * lists in ARGV[2..], which stay registered. Returns the number of messages given back.
+     */
+    static final LuaScript RETURN_IN_FLIGHT = new LuaScript("""
+            local lists
+            if ARGV[1] == 'dead' then
+              lists = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+            else
+              lists = {}
+              for i = 2, #ARGV do lists[#lists + 1] = ARGV[i] end
+            end
+            local n = 0
+            for _, k in ipairs(lists) do
+              local src = redis.call('HGET', KEYS[1], k)
+              if src then
+                while redis.call('LMOVE', k, src, 'LEFT', 'RIGHT') do n = n + 1 end
+                if ARGV[1] ~= 'reset' then
+                  redis.call('HDEL', KEYS[1], k)
+                  redis.call('ZREM', KEYS[2], k)
+                end
+              elseif ARGV[1] ~= 'reset' and redis.call('LLEN', k) == 0 then
+                redis.call('ZREM', KEYS[2], k)
+              end
+            end
+            return n
+            """);
+
+    /**
      * Gives one unacknowledged message back. KEYS: unacked, unacked_index, then the target lists. ARGV: the
      * tag, the highest index score still restorable ({@code +inf} for requeue and close), the expected
      * {@code unacked} value or {@code ""} for any, the envelope to push, {@code L} (LPUSH, the tail: consumed
