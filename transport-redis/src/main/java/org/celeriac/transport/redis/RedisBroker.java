@@ -598,11 +598,6 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** The JSON serializer (kombu's envelope and {@code unacked} values). */
-    Serializer json() {
-        return json;
-    }
-
     /**
      * Registers a consumer's in-flight list (see {@link RedisConsumer}): {@code _celeriac.inflight} maps it to the
      * list its messages come from, {@code _celeriac.inflight_index} holds when it was last renewed. Blocking.

@@ -76,6 +76,17 @@ final class RedisConsumer implements Consumer {
     private volatile boolean crashed;
     /** How often a failed ack call is sent again. */
     private static final int ACK_RETRIES = 3;
+    /** An idle spell at least this long before a lone woken message marks a trickle (see run()). */
+    private static final long TRICKLE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * How long acks wait to be sent (microseconds): they are batched over this window, and a just-started task's
+     * result store reaches Redis ahead of its early ack.
+     */
+    static final long ACK_DELAY_MICROS = 1000;
+    /** Dispatch thread only: how long it slept before this round (0 when it did not). */
+    private long idleNanos;
+    private static final byte[] RECORD = RedisBroker.bytes("record");
+    private static final byte[] REMOVE = RedisBroker.bytes("remove");
     private int rotation;
 
     private record Held(Delivery delivery, String list, byte[] raw, long seq) {
@@ -160,9 +171,14 @@ final class RedisConsumer implements Consumer {
     private void run() {
         long backoff = 50;
         while (!stopped) {
-            for (Woken w; !stopped && (w = woken.poll()) != null; ) {
+            int handedOver = 0;
+            for (Woken w; !stopped && (w = woken.poll()) != null; handedOver++) {
                 dispatchInFlight(w);
             }
+            // a lone message after an idle spell (a trickle, e.g. one call at a time): its list was empty before, so
+            // go straight back to the blocking claims rather than run a claim that finds nothing. A burst wakes us
+            // again at once (a short idle spell), and then the claim takes batches.
+            boolean trickle = handedOver == 1 && idleNanos >= TRICKLE_IDLE_NANOS && unwatched.isEmpty();
             if (stopped) {
                 break;
             }
@@ -190,7 +206,7 @@ final class RedisConsumer implements Consumer {
                 }
                 order = queueOrder();
                 lists = broker.keys.consumeOrder(order);
-                claiming = claimAsync(lists, free);
+                claiming = trickle ? CompletableFuture.completedFuture(List.of()) : claimAsync(lists, free);
             }
             List<Object> claimed;
             try {
@@ -217,8 +233,12 @@ final class RedisConsumer implements Consumer {
             if (got < free && !stopped) {
                 armWaiters(order, lists, free - got);
                 parked.set(new Idle(order, lists, free - got));
+                long sleep = System.nanoTime();
                 awaitSignal(unwatched.isEmpty() ? TimeUnit.SECONDS.toMillis(PEEK_TIMEOUT_SECONDS)
                         : UNWATCHED_CLAIM_MILLIS);
+                idleNanos = System.nanoTime() - sleep;
+            } else {
+                idleNanos = 0;
             }
         }
         // a claim a wake-up callback sent after we stopped: keep its messages as unsettled, so close() gives
@@ -323,35 +343,30 @@ final class RedisConsumer implements Consumer {
         }
     }
 
-    /**
-     * Hands over a message a blocking claim moved into an in-flight list: records it as unsettled, sends
-     * {@link Scripts#ADOPT} (before the handler can ack it), then calls the handler. Dispatch thread only.
-     */
+    /** Hands over a message a blocking claim moved into an in-flight list (adopted already). Dispatch thread only. */
     private void dispatchInFlight(Woken w) {
-        Waiter waiter = w.waiter();
-        Delivery delivery = hold(waiter.list, waiter.queue, w.raw());
-        adopt(waiter, w.raw(), delivery, 0);
-        if (delivery != null) {
-            deliver(delivery, waiter.queue);
-        }
+        dispatch(w.waiter().list, w.waiter().queue, w.raw());
     }
 
     /**
-     * Runs {@link Scripts#ADOPT} for {@code raw}; when the call fails (the connection reset while it was in flight)
-     * it is sent again, up to {@link #ACK_RETRIES} times, recording the message only while it is still unsettled
-     * (an ack sent meanwhile must not be undone). What still fails stays in the in-flight list and is given back
-     * at close or, when the consumer dies, after the visibility timeout.
+     * Runs {@link Scripts#ADOPT} for {@code raw}, which a blocking claim of {@code waiter} just moved into its in-flight
+     * list. Called on lettuce's event loop as the claim's reply arrives — before the dispatch thread sees the message,
+     * so before any ack of it, on the connection the acks use (Redis runs them in that order). When the call fails
+     * (the connection reset while it was in flight) it is sent again, up to {@link #ACK_RETRIES} times, recording the
+     * message only while it is still unsettled (an ack sent meanwhile must not be undone). What still fails stays in
+     * the in-flight list and is given back at close or, when the consumer dies, after the visibility timeout.
      */
-    private void adopt(Waiter waiter, byte[] raw, Delivery delivery, int attempt) {
-        boolean record = delivery != null && (attempt == 0 || unsettled.containsKey(delivery.deliveryTag()));
-        byte[] tag = record ? RedisBroker.bytes(delivery.deliveryTag()) : new byte[0];
-        byte[] entry = record ? unackedEntry(raw, delivery) : new byte[0];
-        double now = System.currentTimeMillis() / 1000.0;
+    private void adopt(Waiter waiter, byte[] raw, int attempt) {
+        boolean record = true;
+        if (attempt > 0) {
+            String tag = tagOf(raw);
+            record = tag != null && unsettled.containsKey(tag);
+        }
         CompletableFuture<Long> f;
         try {
             f = Scripts.ADOPT.runInOrder(broker.redis, ScriptOutputType.INTEGER,
                     new String[] {broker.keys.unacked, broker.keys.unackedIndex, waiter.inFlight},
-                    LuaScript.arg(now), raw, tag, entry);
+                    LuaScript.arg(System.currentTimeMillis() / 1000.0), raw, record ? RECORD : REMOVE);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
@@ -361,7 +376,7 @@ final class RedisConsumer implements Consumer {
             }
             if (attempt < ACK_RETRIES && !stopped) {
                 try {
-                    broker.scheduler.schedule(() -> adopt(waiter, raw, delivery, attempt + 1), 100L << attempt,
+                    broker.scheduler.schedule(() -> adopt(waiter, raw, attempt + 1), 100L << attempt,
                             TimeUnit.MILLISECONDS);
                     return;
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -373,31 +388,6 @@ final class RedisConsumer implements Consumer {
                     + "when this consumer closes or, if it dies, after the visibility timeout", broker.url(),
                     c.getMessage(), waiter.inFlight);
         });
-    }
-
-    /** kombu's {@code unacked} value: {@code [<envelope verbatim>, "<exchange>", "<routing_key>"]}. */
-    private byte[] unackedEntry(byte[] raw, Delivery delivery) {
-        byte[] ex = jsonString(delivery.exchange());
-        byte[] rk = jsonString(delivery.routingKey());
-        byte[] out = new byte[raw.length + ex.length + rk.length + 6];
-        int i = 0;
-        out[i++] = '[';
-        System.arraycopy(raw, 0, out, i, raw.length);
-        i += raw.length;
-        out[i++] = ',';
-        out[i++] = ' ';
-        System.arraycopy(ex, 0, out, i, ex.length);
-        i += ex.length;
-        out[i++] = ',';
-        out[i++] = ' ';
-        System.arraycopy(rk, 0, out, i, rk.length);
-        i += rk.length;
-        out[i] = ']';
-        return out;
-    }
-
-    private byte[] jsonString(String s) {
-        return s == null ? RedisBroker.bytes("null") : broker.json().encode(s);
     }
 
     /** Decodes a claimed message and records it as unsettled; null (logged, acked away) when it is garbage. */
@@ -496,6 +486,7 @@ final class RedisConsumer implements Consumer {
                         .toCompletableFuture();
                 f.whenComplete((v, e) -> {
                     if (v != null) {
+                        adopt(waiter, v, 0);
                         woken.add(new Woken(waiter, v));
                     } else if (e != null) {
                         waiter.failed = true;
@@ -569,7 +560,7 @@ final class RedisConsumer implements Consumer {
     private void scheduleFlush() {
         if (flushScheduled.compareAndSet(false, true)) {
             try {
-                broker.scheduler.execute(this::flushAcks);
+                broker.scheduler.schedule(this::flushAcks, ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 flushAcks();
             }

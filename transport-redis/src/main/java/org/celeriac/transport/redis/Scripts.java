@@ -49,17 +49,31 @@ final class Scripts {
 
     /**
      * Records a message that a consumer's blocking {@code BLMOVE <list> <in-flight list> RIGHT LEFT} moved into its
-     * in-flight list: removes it from that list and, when it has a delivery tag, records it in
-     * {@code unacked}/{@code unacked_index} as {@link #CLAIM} does. KEYS: unacked, unacked_index, the in-flight list.
-     * ARGV: the delivery time (Unix seconds), the envelope, the delivery tag ({@code ""} for garbage: only removed),
-     * the {@code unacked} value {@code [<envelope>, "<exchange>", "<routing_key>"]}. Records nothing when the message
-     * is no longer in the in-flight list (given back meanwhile). Returns the number removed (0 or 1).
+     * in-flight list: removes it from that list and, with ARGV[3] {@code record} and a delivery tag in it, records it
+     * in {@code unacked}/{@code unacked_index} exactly as {@link #CLAIM} does ({@code remove}: only removes it — the
+     * consumer settled it meanwhile). KEYS: unacked, unacked_index, the in-flight list. ARGV: the delivery time (Unix
+     * seconds), the envelope, the mode. Records nothing when the message is no longer in the in-flight list (given
+     * back meanwhile). Returns the number removed (0 or 1).
      */
     static final LuaScript ADOPT = new LuaScript("""
             local n = redis.call('LREM', KEYS[3], -1, ARGV[2])
-            if n > 0 and ARGV[3] ~= '' then
-              redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3])
-              redis.call('HSET', KEYS[1], ARGV[3], ARGV[4])
+            if n > 0 and ARGV[3] == 'record' then
+              local function j(v)
+                if type(v) == 'string' then return cjson.encode(v) end
+                return 'null'
+              end
+              local ok, m = pcall(cjson.decode, ARGV[2])
+              if ok and type(m) == 'table' and type(m.properties) == 'table'
+                  and type(m.properties.delivery_tag) == 'string' then
+                local p = m.properties
+                local ex, rk = nil, nil
+                if type(p.delivery_info) == 'table' then
+                  ex = p.delivery_info.exchange
+                  rk = p.delivery_info.routing_key
+                end
+                redis.call('ZADD', KEYS[2], ARGV[1], p.delivery_tag)
+                redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. ARGV[2] .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
+              end
             end
             return n
             """);
