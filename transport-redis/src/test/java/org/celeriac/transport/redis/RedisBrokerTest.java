@@ -290,6 +290,105 @@ class RedisBrokerTest {
         c2.close();
     }
 
+    /** A key prefix of its own (under {@link #PREFIX}, so cleaned up with it), for tests that count shared keys. */
+    static String ownPrefix() {
+        return PREFIX + "own-" + UUID.randomUUID() + ":";
+    }
+
+    @Test
+    void anIdleConsumerTakesAMessageWithOneBlockingClaimAndRecordsItInUnackedAsKombuDoes() throws Exception {
+        String p = ownPrefix();
+        Broker b = broker(Map.of("global_keyprefix", p));
+        String q = queue();
+        LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+        RedisConsumer c = (RedisConsumer) b.consume(List.of(q), 10, got::add);
+        // idle: one blocking claim per list (4 priority steps), each with a registered in-flight list
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.hlen(p + "_celeriac.inflight") == 4);
+        assertThat(c.inFlightLists()).hasSize(4);
+        for (String list : c.inFlightLists()) {
+            assertThat(str(r.hget(p + "_celeriac.inflight", list))).startsWith(p + q);
+            assertThat(r.zscore(p + "_celeriac.inflight_index", list.getBytes(StandardCharsets.UTF_8))).isNotNull();
+        }
+        b.publish("", q, msg("one", null)).get();
+        Delivery d = got.poll(5, TimeUnit.SECONDS);
+        assertThat(d).isNotNull();
+        assertThat(id(d)).isEqualTo("one");
+        // recorded in kombu's unacked structures and taken off the in-flight list
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.hexists(p + "unacked", d.deliveryTag()));
+        assertThat(r.zscore(p + "unacked_index", d.deliveryTag().getBytes(StandardCharsets.UTF_8))).isNotNull();
+        String entry = str(r.hget(p + "unacked", d.deliveryTag()));
+        assertThat(entry).startsWith("[{").endsWith("}, \"\", \"" + q + "\"]");
+        for (String list : c.inFlightLists()) {
+            assertThat(r.llen(list)).isZero();
+        }
+        c.ack(d);
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.hlen(p + "unacked") == 0);
+        c.close();
+        assertThat(r.hlen(p + "_celeriac.inflight")).isZero();
+        assertThat(r.zcard(p + "_celeriac.inflight_index")).isZero();
+    }
+
+    @Test
+    void closeGivesBackWhatABlockingClaimMovedButDidNotHandOver() throws Exception {
+        String p = ownPrefix();
+        Broker b = broker(Map.of("global_keyprefix", p));
+        String q = queue();
+        RedisConsumer c = (RedisConsumer) b.consume(List.of(q), 10, d -> { });
+        await().atMost(Duration.ofSeconds(5)).until(() -> c.inFlightLists().size() == 4);
+        // as if Redis had moved a message into the in-flight list and the process had not seen the reply yet
+        String inFlight = c.inFlightLists().get(0);
+        String source = str(r.hget(p + "_celeriac.inflight", inFlight));
+        assertThat(source).isEqualTo(p + q);
+        r.lpush(inFlight, PYTHON_ENVELOPE.getBytes(StandardCharsets.UTF_8));
+        c.close();
+        assertThat(r.llen(inFlight)).isZero();
+        assertThat(r.llen(source)).isEqualTo(1);
+        LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+        Consumer c2 = broker(Map.of("global_keyprefix", p)).consume(List.of(q), 10, got::add);
+        Delivery d = got.poll(5, TimeUnit.SECONDS);
+        assertThat(d).isNotNull();
+        assertThat(id(d)).isEqualTo("11111111-2222-3333-4444-555555555555");
+        c2.ack(d);
+        c2.close();
+    }
+
+    @Test
+    void whatADeadConsumerLeftInItsInFlightListGoesBackAfterTheVisibilityTimeout() throws Exception {
+        String p = ownPrefix();
+        String q = queue();
+        Broker publisher = broker(Map.of("global_keyprefix", p));
+        publisher.publish("", q, msg("stranded", null)).get();
+        publisher.publish("", q, msg("next", null)).get();
+        // a consumer that died right after Redis moved "stranded" into its in-flight list: registered, not renewed
+        String inFlight = p + "_celeriac.inflight.dead-consumer.0";
+        r.hset(p + "_celeriac.inflight", inFlight, (p + q).getBytes(StandardCharsets.UTF_8));
+        r.zadd(p + "_celeriac.inflight_index", System.currentTimeMillis() / 1000.0 - 60,
+                inFlight.getBytes(StandardCharsets.UTF_8));
+        r.lpush(inFlight, r.rpop(p + q));
+        Broker b = broker(Map.of("global_keyprefix", p, "visibility_timeout", 1));
+        List<String> got = new CopyOnWriteArrayList<>();
+        Consumer c = b.consume(List.of(q), 10, d -> got.add(id(d)));
+        await().atMost(Duration.ofSeconds(10)).until(() -> got.size() == 2);
+        assertThat(got).containsExactly("stranded", "next"); // back at the head of its list
+        assertThat(r.exists(inFlight)).isZero();
+        assertThat(r.hexists(p + "_celeriac.inflight", inFlight)).isFalse();
+        c.close();
+    }
+
+    @Test
+    void aLiveConsumersInFlightListsAreRenewedSoNobodyTakesThemBack() throws Exception {
+        String p = ownPrefix();
+        String q = queue();
+        Broker b = broker(Map.of("global_keyprefix", p, "visibility_timeout", 1));
+        RedisConsumer c = (RedisConsumer) b.consume(List.of(q), 10, d -> { });
+        await().atMost(Duration.ofSeconds(5)).until(() -> c.inFlightLists().size() == 4);
+        byte[] member = c.inFlightLists().get(0).getBytes(StandardCharsets.UTF_8);
+        double first = r.zscore(p + "_celeriac.inflight_index", member);
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.zscore(p + "_celeriac.inflight_index", member) > first);
+        assertThat(r.hlen(p + "_celeriac.inflight")).isEqualTo(4);
+        c.close();
+    }
+
     @Test
     void aCrashedConsumersDeliveriesComeBackAfterTheVisibilityTimeout() throws Exception {
         Broker b = broker(Map.of("visibility_timeout", 1));
