@@ -70,7 +70,7 @@ final class RedisConsumer implements Consumer {
     /** Names this consumer's in-flight lists. */
     private final String token = UUID.randomUUID().toString();
     /** Lists that got no wake-up connection because of {@code max_connections}; dispatch thread only. */
-    private final java.util.Set<String> unwatched = new java.util.HashSet<>();
+    private final java.util.Set<String> unwatched = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean stopped;
     private volatile boolean crashed;
@@ -85,6 +85,13 @@ final class RedisConsumer implements Consumer {
     static final long ACK_DELAY_MICROS = 1000;
     /** Dispatch thread only: how long it slept before this round (0 when it did not). */
     private long idleNanos;
+    /**
+     * Held by whoever calls the handler — the dispatch thread, or an event loop handing over a blocking claim's
+     * message directly — so messages reach the handler one at a time, in the order they were taken.
+     */
+    private final java.util.concurrent.locks.ReentrantLock handing = new java.util.concurrent.locks.ReentrantLock();
+    /** How many lists the last idle round watched (what one round of blocking claims may take at most). */
+    private volatile int watchedLists = 1;
     private static final byte[] RECORD = RedisBroker.bytes("record");
     private static final byte[] REMOVE = RedisBroker.bytes("remove");
     private int rotation;
@@ -113,6 +120,8 @@ final class RedisConsumer implements Consumer {
         /** Where its blocking claims move messages to. */
         final String inFlight;
         CompletableFuture<byte[]> pending;
+        /** When the pending call was sent (System.nanoTime). */
+        volatile long armedNanos;
         /** A blocking claim failed (its reply may be lost): give back its in-flight list before the next one. */
         volatile boolean failed;
 
@@ -172,8 +181,15 @@ final class RedisConsumer implements Consumer {
         long backoff = 50;
         while (!stopped) {
             int handedOver = 0;
-            for (Woken w; !stopped && (w = woken.poll()) != null; handedOver++) {
-                dispatchInFlight(w);
+            if (!woken.isEmpty()) {
+                handing.lock();
+                try {
+                    for (Woken w; !stopped && (w = woken.poll()) != null; handedOver++) {
+                        dispatchInFlight(w);
+                    }
+                } finally {
+                    handing.unlock();
+                }
             }
             // a lone message after an idle spell (a trickle, e.g. one call at a time): its list was empty before, so
             // go straight back to the blocking claims rather than run a claim that finds nothing. A burst wakes us
@@ -226,9 +242,16 @@ final class RedisConsumer implements Consumer {
                 continue;
             }
             int got = claimed.size() / 2;
-            for (int i = 0; i < got && !stopped; i++) {
-                int index = ((Number) claimed.get(2 * i)).intValue() - 1;
-                dispatch(lists.get(index), order.get(index % order.size()), (byte[]) claimed.get(2 * i + 1));
+            if (got > 0) {
+                handing.lock();
+                try {
+                    for (int i = 0; i < got && !stopped; i++) {
+                        int index = ((Number) claimed.get(2 * i)).intValue() - 1;
+                        dispatch(lists.get(index), order.get(index % order.size()), (byte[]) claimed.get(2 * i + 1));
+                    }
+                } finally {
+                    handing.unlock();
+                }
             }
             if (got < free && !stopped) {
                 armWaiters(order, lists, free - got);
@@ -439,6 +462,7 @@ final class RedisConsumer implements Consumer {
      */
     private void armWaiters(List<String> order, List<String> lists, int free) {
         boolean claim = free >= lists.size();
+        watchedLists = lists.size();
         for (int index = 0; index < lists.size(); index++) {
             String list = lists.get(index);
             Waiter w = waiters.get(list);
@@ -470,8 +494,18 @@ final class RedisConsumer implements Consumer {
                 unwatched.remove(list);
                 waiters.put(list, w);
             }
-            if (w.pending != null && !w.pending.isDone()) {
-                continue;
+            arm(w, claim);
+        }
+    }
+
+    /**
+     * Sends {@code w}'s blocking claim (or peek) unless one is pending. Called by the dispatch thread, and by the
+     * event loop re-arming after a direct hand-over.
+     */
+    private void arm(Waiter w, boolean claim) {
+        synchronized (w) {
+            if (stopped || (w.pending != null && !w.pending.isDone())) {
+                return;
             }
             if (w.failed) {
                 // a blocking claim whose reply was lost may have moved a message: give it back first (ordered
@@ -479,24 +513,27 @@ final class RedisConsumer implements Consumer {
                 w.failed = false;
                 broker.returnInFlight("reset", List.of(w.inFlight));
             }
-            Waiter waiter = w;
             CompletableFuture<byte[]> f;
+            w.armedNanos = System.nanoTime();
             if (claim) {
-                f = w.connection.async().blmove(list, w.inFlight, LMoveArgs.Builder.rightLeft(), PEEK_TIMEOUT_SECONDS)
+                f = w.connection.async().blmove(w.list, w.inFlight, LMoveArgs.Builder.rightLeft(), PEEK_TIMEOUT_SECONDS)
                         .toCompletableFuture();
                 f.whenComplete((v, e) -> {
                     if (v != null) {
-                        adopt(waiter, v, 0);
-                        woken.add(new Woken(waiter, v));
+                        adopt(w, v, 0);
+                        if (handOverDirectly(w, v)) {
+                            return;
+                        }
+                        woken.add(new Woken(w, v));
                     } else if (e != null) {
-                        waiter.failed = true;
+                        w.failed = true;
                     }
                     if (v != null || e != null) {
                         wake();
                     }
                 });
             } else {
-                f = w.connection.async().blmove(list, list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS)
+                f = w.connection.async().blmove(w.list, w.list, LMoveArgs.Builder.rightRight(), PEEK_TIMEOUT_SECONDS)
                         .toCompletableFuture();
                 f.whenComplete((v, e) -> {
                     if (v != null) {
@@ -509,6 +546,39 @@ final class RedisConsumer implements Consumer {
             }
             w.pending = f;
         }
+    }
+
+    /**
+     * On the event loop, as a blocking claim's reply arrives after an idle spell (a trickle — one call at a time):
+     * hands the message to the handler right here instead of waking the dispatch thread first (one thread
+     * hand-off less), then re-arms the blocking claim when the prefetch window has room. Declines — the dispatch
+     * thread takes it — when the claim returned at once (a backlog: the claim script takes batches), when other
+     * messages wait, or when the dispatch thread is handing messages over itself.
+     *
+     * @return true when handed over (or, when stopping, held for close() to give back)
+     */
+    private boolean handOverDirectly(Waiter w, byte[] raw) {
+        if (System.nanoTime() - w.armedNanos < TRICKLE_IDLE_NANOS || !woken.isEmpty() || !unwatched.isEmpty()
+                || !handing.tryLock()) {
+            return false;
+        }
+        try {
+            if (stopped) {
+                hold(w.list, w.queue, raw); // recorded (adopted) and unsettled: close() gives it back
+                return true;
+            }
+            dispatch(w.list, w.queue, raw);
+        } finally {
+            handing.unlock();
+        }
+        int p = prefetch;
+        int free = p == 0 ? MAX_BATCH : p - unsettled.size();
+        if (free >= watchedLists) {
+            arm(w, true);
+        } else {
+            wake(); // the dispatch thread decides (window full: it waits for acks)
+        }
+        return true;
     }
 
     @Override
@@ -694,7 +764,15 @@ final class RedisConsumer implements Consumer {
             CompletableFuture<Long> earlier = lastFlush;
             broker.await(flushAcks(), "acking");
             broker.await(earlier, "acking");
-            woken.clear(); // never handed over: still in the in-flight lists; given back first, so the older held ones end up ahead
+            handing.lock(); // an event loop handing over right now finishes first
+            try {
+                // taken by blocking claims and recorded in unacked (adopted) but never handed over: give them back
+                for (Woken w; (w = woken.poll()) != null; ) {
+                    hold(w.waiter().list, w.waiter().queue, w.raw());
+                }
+            } finally {
+                handing.unlock();
+            }
             if (!inFlightLists.isEmpty()) {
                 broker.await(broker.returnInFlight("close", List.copyOf(inFlightLists)), "giving back in-flight messages");
             }
