@@ -78,7 +78,7 @@ class StartupTest {
 
         String worker = run(launcher, Map.of(), "java-opts", "-A", "proj", "worker", "-c", "2");
         assertThat(worker.split(" ")).contains("-XX:+UseSerialGC", "-Xms8m", "-XX:TieredStopAtLevel=1",
-                "-XX:+AutoCreateSharedArchive",
+                "-Dio.netty.allocator.type=unpooled", "-XX:+AutoCreateSharedArchive",
                 "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker.jsa"));
         assertThat(run(launcher, Map.of(), "java-opts", "beat")).contains("-XX:+UseSerialGC", "celeriac-beat.jsa");
         assertThat(run(launcher, Map.of(), "java-opts", "call", "tasks.add")).isBlank();
@@ -136,7 +136,7 @@ class StartupTest {
             run(launcher, Map.of(), start.toArray(String[]::new));
             long pid = Long.parseLong(Files.readString(pidfile).strip());
             String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
-            assertThat(cmdline).contains("-XX:+UseSerialGC", "-Xms8m",
+            assertThat(cmdline).contains("-XX:+UseSerialGC", "-Xms8m", "-Dio.netty.allocator.type=unpooled",
                     "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker.jsa"),
                     " worker -n m1@");
         } finally {

@@ -1,9 +1,11 @@
 package org.celeriac.core.control;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -73,6 +75,43 @@ public final class ControlClient implements AutoCloseable {
      * @throws org.celeriac.spi.broker.BrokerException when the broker cannot be reached
      */
     public Map<String, Object> call(String method, Map<String, ?> arguments, ControlOptions options) {
+        return collect(method, arguments, options, false).replies();
+    }
+
+    /**
+     * The outcome of {@link #callUntilAllReplied}.
+     *
+     * @param replies node name to reply value, in arrival order, as {@link #call} returns them; not null
+     * @param receivers how many subscribers the transport handed the command to
+     *        ({@link Broker#publishBroadcastCounted}); empty when the transport cannot tell
+     * @param allReplied true when the call ended because as many nodes had replied as there were receivers
+     *        (at once for zero receivers), false when it ended on the timeout, the limit, or an interrupt
+     * @param elapsed from just before sending to the end of the collection; not null
+     */
+    public record Replies(Map<String, Object> replies, OptionalInt receivers, boolean allReplied, Duration elapsed) {
+    }
+
+    /**
+     * {@link #call}, but also ends as soon as as many nodes have replied as the transport reported receivers of the
+     * command, instead of always waiting out the timeout; with zero receivers it returns right after sending. When
+     * the transport cannot count receivers (see {@link Broker#publishBroadcastCounted}; only Redis can today) or a
+     * receiver does not reply, the timeout and limit bound the call as for {@link #call}. Not in Celery: kombu's
+     * {@code Mailbox._collect} always waits the timeout unless a limit is given. Suited to commands every receiver
+     * answers (e.g. {@code hello}, {@code ping}) and sent to every node: a receiver outside the destination or
+     * pattern does not reply, so the call then waits the timeout. Blocking, for at most the timeout. Thread-safe.
+     *
+     * @param method the command, e.g. {@code hello}
+     * @param arguments the command's keyword arguments; nullable
+     * @param options destination, timeout, limit; nullable for {@link ControlOptions#defaults()}
+     * @return the replies, the receiver count and why the collection ended; never null
+     * @throws UnsupportedCapabilityException when the transport has no broadcast (e.g. the SQL transport)
+     * @throws org.celeriac.spi.broker.BrokerException when the broker cannot be reached
+     */
+    public Replies callUntilAllReplied(String method, Map<String, ?> arguments, ControlOptions options) {
+        return collect(method, arguments, options, true);
+    }
+
+    private Replies collect(String method, Map<String, ?> arguments, ControlOptions options, boolean untilAll) {
         ControlOptions o = options == null ? ControlOptions.defaults() : options;
         ensureBroadcast();
         ensureReplyQueue();
@@ -80,11 +119,19 @@ public final class ControlClient implements AutoCloseable {
         BlockingQueue<Message> replies = new LinkedBlockingQueue<>();
         waiting.put(ticket, replies);
         Map<String, Object> out = new LinkedHashMap<>();
+        long start = System.nanoTime();
+        OptionalInt receivers = OptionalInt.empty();
+        boolean allReplied = false;
         try {
-            send(method, arguments, o, ticket);
+            receivers = send(method, arguments, o, ticket);
+            int expected = untilAll && receivers.isPresent() ? receivers.getAsInt() : -1;
             int limit = o.effectiveLimit();
-            long deadline = System.nanoTime() + o.timeout().toNanos();
+            long deadline = start + o.timeout().toNanos();
             while (limit == 0 || out.size() < limit) {
+                if (expected >= 0 && out.size() >= expected) {
+                    allReplied = true;
+                    break;
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
@@ -101,10 +148,19 @@ public final class ControlClient implements AutoCloseable {
                 }
                 accept(m, out, o);
             }
+            if (!allReplied && expected >= 0 && out.size() >= expected) {
+                allReplied = true; // the limit and the count were reached by the same reply
+            }
+            if (allReplied) {
+                // replies already here count too (several nodes behind one counted subscription), without waiting
+                for (Message m; (limit == 0 || out.size() < limit) && (m = replies.poll()) != null; ) {
+                    accept(m, out, o);
+                }
+            }
         } finally {
             waiting.remove(ticket);
         }
-        return out;
+        return new Replies(out, receivers, allReplied, Duration.ofNanos(System.nanoTime() - start));
     }
 
     /**
@@ -152,7 +208,8 @@ public final class ControlClient implements AutoCloseable {
         }
     }
 
-    private void send(String method, Map<String, ?> arguments, ControlOptions o, String ticket) {
+    /** Publishes the command; returns the number of receivers where the transport tells it. */
+    private OptionalInt send(String method, Map<String, ?> arguments, ControlOptions o, String ticket) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("method", method);
         body.put("arguments", arguments == null ? Map.of() : new LinkedHashMap<>(arguments));
@@ -167,7 +224,8 @@ public final class ControlClient implements AutoCloseable {
             body.put("reply_to", replyTo);
         }
         double expires = o.timeout().isZero() ? 0 : System.currentTimeMillis() / 1000d + o.timeout().toNanos() / 1e9;
-        broker.publishBroadcast(mailbox.exchange(), "", mailbox.request(body, clock.forward(), expires)).join();
+        return broker.publishBroadcastCounted(mailbox.exchange(), "", mailbox.request(body, clock.forward(), expires))
+                .join();
     }
 
     private void ensureBroadcast() {

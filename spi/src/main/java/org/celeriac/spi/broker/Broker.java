@@ -2,6 +2,7 @@ package org.celeriac.spi.broker;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import org.celeriac.spi.coordination.Coordination;
 
@@ -85,6 +86,33 @@ public interface Broker extends AutoCloseable {
     default CompletableFuture<Void> publishBroadcast(String exchange, String routingKey, Message message) {
         throw new UnsupportedCapabilityException(getClass().getName() + " does not support broadcast "
                 + "(BrokerCapabilities.broadcast is false)");
+    }
+
+    /**
+     * {@link #publishBroadcast}, also telling how many subscribers the broker handed the message to, where the
+     * transport can tell. Remote control uses it to stop waiting for replies once every receiver has answered
+     * (mingle's {@code hello} at worker start-up) instead of always waiting for its timeout. Celery and kombu have
+     * no such call: they always wait the timeout ({@code kombu/pidbox.py Mailbox._collect}).
+     *
+     * <p>The count is what the broker reports at the moment it routed the message, so it counts exactly the
+     * subscribers that got it: one that subscribes later is not counted and never sees the message. It counts the
+     * broker's subscriptions (connections), not the handlers behind them: a process that put several handlers for
+     * one exchange on one subscription counts once. Redis: the reply of {@code PUBLISH} (receiving clients, pattern
+     * subscriptions included, on the server that got it). Non-blocking like {@link #publish}. Thread-safe.
+     *
+     * <p>The default delegates to {@link #publishBroadcast} and completes with an empty count (unknown), which
+     * callers must treat as "wait the full timeout".
+     *
+     * @param exchange the fanout exchange, e.g. {@code celery.pidbox}; not null
+     * @param routingKey the routing key; {@code ""} for none
+     * @param message the message; not null
+     * @return completes with the number of receiving subscriptions (≥ 0), or an empty {@link OptionalInt} when the
+     *         transport cannot tell; completes exceptionally with a {@link BrokerException} as
+     *         {@link #publishBroadcast} does
+     * @throws UnsupportedCapabilityException when {@link BrokerCapabilities#broadcast()} is false
+     */
+    default CompletableFuture<OptionalInt> publishBroadcastCounted(String exchange, String routingKey, Message message) {
+        return publishBroadcast(exchange, routingKey, message).thenApply(v -> OptionalInt.empty());
     }
 
     /**

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -478,6 +479,26 @@ public final class RedisBroker implements Broker {
         ensureOpen();
         byte[] env = envelope.encode(exchange, routingKey, message);
         return done(redis.publish(keys.fanoutChannel(exchange, routingKey), env).toCompletableFuture());
+    }
+
+    /**
+     * {@code PUBLISH} on the exchange's fanout channel, as {@link #publishBroadcast}, completing with Redis's reply:
+     * the number of clients that received the message. kombu (and this transport) subscribe to fanout channels by
+     * pattern ({@code PSUBSCRIBE}), which {@code PUBSUB NUMSUB} does not count, so the count is taken from the
+     * publish itself. Each Celery or Celeriac worker listening on {@code celery.pidbox} holds one pub/sub
+     * connection with one matching pattern, so the count is the number of listening workers.
+     */
+    @Override
+    public CompletableFuture<OptionalInt> publishBroadcastCounted(String exchange, String routingKey, Message message) {
+        ensureOpen();
+        byte[] env = envelope.encode(exchange, routingKey, message);
+        return redis.publish(keys.fanoutChannel(exchange, routingKey), env).toCompletableFuture().handle((n, e) -> {
+            if (e != null) {
+                Throwable c = e.getCause() != null ? e.getCause() : e;
+                throw new BrokerException("publishing to Redis " + url + " failed: " + c.getMessage(), c);
+            }
+            return n == null ? OptionalInt.empty() : OptionalInt.of((int) Math.min(Integer.MAX_VALUE, n));
+        });
     }
 
     @Override
