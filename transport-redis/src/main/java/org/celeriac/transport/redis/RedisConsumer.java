@@ -76,8 +76,12 @@ final class RedisConsumer implements Consumer {
     private volatile boolean crashed;
     /** How often a failed ack call is sent again. */
     private static final int ACK_RETRIES = 3;
-    /** An idle spell at least this long before a lone woken message marks a trickle (see run()). */
-    private static final long TRICKLE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /**
+     * A blocking claim that waited at least this long for its message found an empty list (a trickle: one call at
+     * a time); one that returned sooner most likely found a backlog, which the claim script takes in batches.
+     * About two round trips to a local Redis.
+     */
+    static final long TRICKLE_IDLE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
     /**
      * How long acks wait to be sent (microseconds): they are batched over this window, and a just-started task's
      * result store reaches Redis ahead of its early ack.
