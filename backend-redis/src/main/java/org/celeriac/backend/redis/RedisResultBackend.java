@@ -123,6 +123,8 @@ public final class RedisResultBackend implements ResultBackend {
     private final Object subscriptions = new Object();
     private final Map<String, Set<CompletableFuture<TaskMeta>>> waiting = new HashMap<>();
     private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+    /** Whether the pub/sub connection takes GET (RESP3); false after the first refusal. */
+    private volatile boolean getOnPubSub = true;
     private final RedisCoordination coordination;
     private final Duration awaitTimeout;
     private final String clientName;
@@ -354,6 +356,7 @@ public final class RedisResultBackend implements ResultBackend {
             return f;
         }
         CompletableFuture<?> subscribed;
+        CompletableFuture<byte[]> read = null;
         synchronized (subscriptions) {
             Set<CompletableFuture<TaskMeta>> set = waiting.get(key);
             if (set == null) {
@@ -365,17 +368,40 @@ public final class RedisResultBackend implements ResultBackend {
                 set.add(f);
                 subscribed = CompletableFuture.completedFuture(null);
             }
+            if (getOnPubSub) {
+                // RESP3 allows any command on a subscribed connection: the GET goes right behind the SUBSCRIBE on
+                // the same connection, so Redis runs it after the subscription took effect without our waiting
+                read = ps.async().get(key).toCompletableFuture();
+            }
         }
         f.whenComplete((v, e) -> removeWaiter(key, f));
+        CompletableFuture<byte[]> pipelined = read;
         // subscribe first, then GET: a store between the two is seen by one or the other
         subscribed.whenComplete((v, e) -> {
             if (e != null) {
                 f.completeExceptionally(new ResultBackendException("subscribing to " + key + " on " + url
                         + " failed: " + e.getMessage(), e));
-            } else {
+            } else if (pipelined == null) {
                 check(taskId);
             }
         });
+        if (pipelined != null) {
+            pipelined.whenComplete((v, e) -> {
+                if (e != null) {
+                    // RESP2 (Redis < 6, or a proxy): only (UN)SUBSCRIBE/PING on a subscribed connection
+                    LOG.debug("Redis backend {}: GET on the pub/sub connection refused ({}); reading results on the "
+                            + "command connection after each subscription instead", url, e.getMessage());
+                    getOnPubSub = false;
+                    subscribed.whenComplete((x, y) -> {
+                        if (y == null) {
+                            check(taskId);
+                        }
+                    });
+                } else if (v != null) {
+                    onMessage(key, v);
+                }
+            });
+        }
         return f;
     }
 
@@ -418,13 +444,15 @@ public final class RedisResultBackend implements ResultBackend {
         Set<CompletableFuture<TaskMeta>> set;
         synchronized (subscriptions) {
             set = waiting.remove(channel);
-            if (set != null && pubSub != null) {
-                pubSub.async().unsubscribe(channel);
-            }
         }
         if (set != null) {
             for (CompletableFuture<TaskMeta> f : set) {
-                f.complete(meta);
+                f.complete(meta); // first: the waiting caller wakes while the UNSUBSCRIBE below is written
+            }
+            synchronized (subscriptions) {
+                if (!waiting.containsKey(channel) && pubSub != null) {
+                    pubSub.async().unsubscribe(channel);
+                }
             }
         }
     }
@@ -439,6 +467,11 @@ public final class RedisResultBackend implements ResultBackend {
                 }
             }
         }
+    }
+
+    /** Whether {@link #whenReady} reads the stored result on the pub/sub connection (RESP3); for tests. */
+    boolean readsOnPubSub() {
+        return getOnPubSub;
     }
 
     /** The name the connections give themselves ({@code CLIENT SETNAME}); nullable. */

@@ -68,6 +68,34 @@ class RedisBackendServerTest {
     }
 
     @Test
+    void waitsForResultsOnAServerThatSpeaksOnlyResp2() throws Exception {
+        // without HELLO, lettuce falls back to RESP2, where a subscribed connection takes no GET
+        try (RedisServerProcess server = RedisServerProcess.server(dir, "--rename-command", "HELLO", "");
+             RedisResultBackend b = open(server.url(0), Map.of())) {
+            String stored = UUID.randomUUID().toString();
+            b.store(success(stored, 1));
+            assertThat(b.whenReady(stored, Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS).result()).isEqualTo(1L);
+            assertThat(b.readsOnPubSub()).isFalse();
+            String later = UUID.randomUUID().toString();
+            CompletableFuture<TaskMeta> ready = b.whenReady(later, Duration.ofSeconds(1));
+            assertThat(b.whenReady(stored, Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS).result()).isEqualTo(1L);
+            b.store(success(later, 2));
+            assertThat(ready.get(10, TimeUnit.SECONDS).result()).isEqualTo(2L);
+        }
+    }
+
+    @Test
+    void readsAStoredResultRightBehindItsSubscriptionOnResp3() throws Exception {
+        try (RedisServerProcess server = RedisServerProcess.server(dir);
+             RedisResultBackend b = open(server.url(0), Map.of())) {
+            String stored = UUID.randomUUID().toString();
+            b.store(success(stored, 7));
+            assertThat(b.whenReady(stored, Duration.ofSeconds(1)).get(10, TimeUnit.SECONDS).result()).isEqualTo(7L);
+            assertThat(b.readsOnPubSub()).isTrue();
+        }
+    }
+
+    @Test
     void socketTimeoutBoundsACommandOnAPausedServer() throws Exception {
         try (RedisServerProcess server = RedisServerProcess.server(dir);
              RedisResultBackend b = open(server.url(0), Map.of("redis_socket_timeout", 0.3))) {
