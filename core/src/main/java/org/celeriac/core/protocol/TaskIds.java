@@ -1,47 +1,25 @@
 package org.celeriac.core.protocol;
 
-import java.security.SecureRandom;
 import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
+import org.celeriac.spi.RandomIds;
 
 /**
  * Fresh task ids: RFC 4122 version 4 (random) UUID strings, as Celery's {@code uuid()} ({@code str(uuid4())},
- * {@code celery/utils/__init__.py} → {@code kombu/utils/uuid.py}) gives them, e.g.
- * {@code 9f1e5a3c-0b6d-4c2e-8f47-2d3b9a1c5e70}: lower-case hex, version nibble 4, variant bits {@code 10}.
- *
- * <p>Unlike {@link UUID#randomUUID()}, which draws from a shared {@link SecureRandom} (a lock and a read of the
- * operating system's generator per id: 4 % of the publishing thread in a JFR profile of 100,000 publishes), the
- * 122 random bits come from {@link ThreadLocalRandom} — no lock, no system call, fine on virtual threads — mixed
- * with a per-process random salt drawn once from {@link SecureRandom}. Every thread's generator runs through a
- * period of 2<sup>64</sup> from its own starting point, and the salt separates processes, so ids stay unique in
- * practice across threads, workers and machines. They are <b>not</b> unpredictable: do not use them as secrets
- * (Celery's task ids are not secrets either: they travel in clear in every message and result key).
- *
- * <p>Thread-safe and non-blocking (after the class has been initialised).
+ * {@code celery/utils/__init__.py} → {@code kombu/utils/uuid.py}) gives them. They come from
+ * {@link RandomIds} (no lock, no system call per id; unique in practice, not secret). Thread-safe and
+ * non-blocking.
  */
 public final class TaskIds {
-    private static final long SALT_MSB;
-    private static final long SALT_LSB;
-
-    static {
-        SecureRandom seed = new SecureRandom();
-        SALT_MSB = seed.nextLong();
-        SALT_LSB = seed.nextLong();
-    }
-
     private TaskIds() {
     }
 
-    /** A fresh version 4 UUID. */
+    /** A fresh version 4 UUID; never null. */
     public static UUID uuid4() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        long msb = (r.nextLong() ^ SALT_MSB) & 0xffff_ffff_ffff_0fffL | 0x0000_0000_0000_4000L; // version 4
-        long lsb = (r.nextLong() ^ SALT_LSB) & 0x3fff_ffff_ffff_ffffL | 0x8000_0000_0000_0000L; // variant 10
-        return new UUID(msb, lsb);
+        return RandomIds.uuid4();
     }
 
-    /** A fresh task id: {@link #uuid4()} as its 36-character string. */
+    /** A fresh task id: {@link #uuid4()} as its 36-character string; never null. */
     public static String next() {
-        return uuid4().toString();
+        return RandomIds.next();
     }
 }

@@ -5,7 +5,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
+import org.celeriac.spi.RandomIds;
 import org.celeriac.spi.SerializationException;
 import org.celeriac.spi.broker.Message;
 import org.celeriac.spi.broker.MessageProperties;
@@ -36,12 +36,13 @@ final class KombuEnvelope {
     }
 
     /**
-     * Encodes a message as kombu does for {@code basic_publish}, with a fresh UUID4 delivery tag.
+     * Encodes a message as kombu does for {@code basic_publish}, with a fresh UUID4 delivery tag
+     * ({@link RandomIds}).
      *
      * @throws SerializationException when a header value cannot be written as JSON
      */
     byte[] encode(String exchange, String routingKey, Message m) {
-        return json.encode(toMap(exchange, routingKey, m, UUID.randomUUID().toString()));
+        return json.encode(toMap(exchange, routingKey, m, RandomIds.next()));
     }
 
     Map<String, Object> toMap(String exchange, String routingKey, Message m, String deliveryTag) {
