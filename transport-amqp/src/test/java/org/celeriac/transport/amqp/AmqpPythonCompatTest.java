@@ -130,22 +130,19 @@ class AmqpPythonCompatTest {
             }
             java.util.concurrent.CompletableFuture.allOf(published.toArray(java.util.concurrent.CompletableFuture[]::new))
                     .get(10, TimeUnit.SECONDS);
-            LinkedBlockingQueue<String> got = new LinkedBlockingQueue<>();
-            Consumer[] c = new Consumer[1];
-            c[0] = lazy.consume(List.of("compat.lazy"), 10, d -> {
-                got.add(new String(d.message().body(), StandardCharsets.UTF_8));
-                c[0].ack(d);
-            });
+            LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+            Consumer c = lazy.consume(List.of("compat.lazy"), 10, got::add);
             try {
                 List<String> seen = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
-                    String s = got.poll(10, TimeUnit.SECONDS);
-                    assertThat(s).as("message " + i).isNotNull();
-                    seen.add(s);
+                    Delivery d = got.poll(10, TimeUnit.SECONDS);
+                    assertThat(d).as("message " + i).isNotNull();
+                    seen.add(new String(d.message().body(), StandardCharsets.UTF_8));
+                    c.ack(d);
                 }
                 assertThat(seen).containsExactlyElementsOf(java.util.stream.IntStream.range(0, n).mapToObj(Integer::toString).toList());
             } finally {
-                c[0].close();
+                c.close();
             }
             // Celery declaring the queue with the same argument is accepted; as Celery declares by default, refused
             assertThat(kombuDeclare("compat.lazy", "{'x-queue-mode': 'lazy'}")).isEqualTo("ok");
