@@ -88,6 +88,11 @@ public final class Bench implements Callable<Integer> {
                     + "(Celery's best configuration runs without gossip, mingle and heartbeat).")
     List<String> extraWorkerArgs = new ArrayList<>();
 
+    @Option(names = "--transport-option", paramLabel = "KEY=VALUE",
+            description = "publish only: an entry of broker_transport_options for the publishing app, repeatable, e.g. "
+                    + "--transport-option queue_mode=lazy (AMQP). The fresh queue is declared with it too.")
+    Map<String, String> transportOptions = new LinkedHashMap<>();
+
     @Option(names = {"-P", "--pool"}, paramLabel = "POOL", description = "The worker's -P. Default: the worker's (threads).")
     String pool;
 
@@ -139,6 +144,10 @@ public final class Bench implements Callable<Integer> {
         }
         if (n != null && n < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "-n must be >= 1, got " + n);
+        }
+        if (!transportOptions.isEmpty() && scenario != Scenario.publish) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--transport-option applies to the publish "
+                    + "scenario only (the worker of the other scenarios would declare the queue without it)");
         }
         if (queue == null) {
             queue = "bench." + scenario + "." + UUID.randomUUID().toString().substring(0, 8);
@@ -347,6 +356,9 @@ public final class Bench implements Callable<Integer> {
         if (withBackend && resultBackend != null) {
             b.set("result_backend", resultBackend);
         }
+        if (!transportOptions.isEmpty()) {
+            b.set("broker_transport_options", new LinkedHashMap<String, Object>(transportOptions));
+        }
         return b.build();
     }
 
@@ -443,6 +455,9 @@ public final class Bench implements Callable<Integer> {
         }
         if (pool != null) {
             m.put("pool", pool);
+        }
+        if (!transportOptions.isEmpty()) {
+            m.put("broker_transport_options", new LinkedHashMap<>(transportOptions));
         }
         if (!extraWorkerArgs.isEmpty()) {
             m.put("worker_args", String.join(" ", extraWorkerArgs));

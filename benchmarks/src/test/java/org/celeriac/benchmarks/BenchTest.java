@@ -47,4 +47,14 @@ class BenchTest {
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("WorkerDispatchBenchmark");
     }
+
+    @Test
+    void transportOptionsAreForThePublishScenarioOnly() {
+        var err = new java.io.StringWriter();
+        CommandLine cl = Bench.commandLine().setErr(new java.io.PrintWriter(err));
+        int code = cl.execute("--broker", "amqp://guest:guest@127.0.0.1:5672//", "--scenario", "drain",
+                "--transport-option", "queue_mode=lazy");
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--transport-option applies to the publish scenario only");
+    }
 }

@@ -58,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * <p>Topology as Celery ({@code kombu/entity.py}): {@link #declareQueue} declares the direct exchange
  * (durable, not auto-delete), the queue (durable as asked, not exclusive, not auto-delete, {@code x-max-priority}
  * when asked or when {@code task_queue_max_priority} is set) and the binding; so Python and Java may declare the
- * same queue in any order without PRECONDITION_FAILED.
+ * same queue in any order without PRECONDITION_FAILED (unless options add arguments Celery does not send:
+ * {@link AmqpTransportOptions#deadLetterExchange()}, {@link AmqpTransportOptions#lazyQueues()}).
  */
 public final class AmqpBroker implements Broker {
     private static final Logger LOG = LoggerFactory.getLogger(AmqpBroker.class);
@@ -194,6 +195,9 @@ public final class AmqpBroker implements Broker {
         }
         if (options.deadLetterExchange() != null) {
             args.putIfAbsent("x-dead-letter-exchange", options.deadLetterExchange());
+        }
+        if (options.lazyQueues()) {
+            args.putIfAbsent("x-queue-mode", "lazy");
         }
         return args;
     }

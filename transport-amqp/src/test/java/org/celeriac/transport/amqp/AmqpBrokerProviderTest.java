@@ -77,6 +77,13 @@ class AmqpBrokerProviderTest {
                 Settings.of(Map.of("broker_transport_options", Map.of("queue_type", "quorum"), "task_queue_max_priority", 10)),
                 AmqpTestSupport.context(null)))
                 .isInstanceOf(ProviderException.class).hasMessageContaining("quorum");
+        assertThatThrownBy(() -> new AmqpBrokerProvider().create(ConnectionUrl.parse("amqp://h//"),
+                Settings.of(Map.of("broker_transport_options", Map.of("queue_mode", "eager"))), AmqpTestSupport.context(null)))
+                .isInstanceOf(ProviderException.class).hasMessageContaining("queue_mode");
+        assertThatThrownBy(() -> new AmqpBrokerProvider().create(ConnectionUrl.parse("amqp://h//"),
+                Settings.of(Map.of("broker_transport_options", Map.of("queue_mode", "lazy", "queue_type", "quorum"))),
+                AmqpTestSupport.context(null)))
+                .isInstanceOf(ProviderException.class).hasMessageContaining("queue_mode").hasMessageContaining("quorum");
     }
 
     @Test

@@ -103,6 +103,58 @@ class AmqpPythonCompatTest {
         broker.declareQueue(QueueSpec.of("compat.after-error")); // the admin channel was reopened
     }
 
+    /** Declares {@code queue} as Celery's kombu does, with {@code queueArguments} (Python literal); "ok" or "ERR ...". */
+    private String kombuDeclare(String queue, String queueArguments) {
+        return py("try:\n"
+                + "    Queue(" + pyStr(queue) + ", Exchange(" + pyStr(queue) + ", 'direct'), routing_key=" + pyStr(queue)
+                + ", queue_arguments=" + queueArguments + ")(ch).declare()\n"
+                + "    print('ok')\n"
+                + "except Exception as e:\n"
+                + "    print('ERR', e)\n");
+    }
+
+    @Test
+    void lazyQueueModeDeclaresTheArgumentWhichCeleryMustDeclareToo() throws Exception {
+        AmqpBroker lazy = AmqpTestSupport.open(vhost, Map.of("broker_transport_options", Map.of("queue_mode", "lazy")));
+        try {
+            lazy.declareQueue(QueueSpec.of("compat.lazy"));
+            String listed = AmqpTestSupport.rabbitmqctl("list_queues", "-p", vhost, "name", "arguments");
+            assertThat(listed).containsPattern("compat\\.lazy\\s+\\[\\{\"x-queue-mode\",\"lazy\"\\}\\]");
+            // messages flow through a lazy queue as through any other: confirmed publishes, then consumed in order
+            int n = 50;
+            List<java.util.concurrent.CompletableFuture<Void>> published = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                published.add(lazy.publish("", "compat.lazy", new Message(Map.of("id", "m" + i),
+                        MessageProperties.builder().contentType("application/json").contentEncoding("utf-8").deliveryMode(2)
+                                .build(), ("" + i).getBytes(StandardCharsets.UTF_8))));
+            }
+            java.util.concurrent.CompletableFuture.allOf(published.toArray(java.util.concurrent.CompletableFuture[]::new))
+                    .get(10, TimeUnit.SECONDS);
+            LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+            Consumer c = lazy.consume(List.of("compat.lazy"), 10, got::add);
+            try {
+                List<String> seen = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    Delivery d = got.poll(10, TimeUnit.SECONDS);
+                    assertThat(d).as("message " + i).isNotNull();
+                    seen.add(new String(d.message().body(), StandardCharsets.UTF_8));
+                    c.ack(d);
+                }
+                assertThat(seen).containsExactlyElementsOf(java.util.stream.IntStream.range(0, n).mapToObj(Integer::toString).toList());
+            } finally {
+                c.close();
+            }
+            // Celery declaring the queue with the same argument is accepted; as Celery declares by default, refused
+            assertThat(kombuDeclare("compat.lazy", "{'x-queue-mode': 'lazy'}")).isEqualTo("ok");
+            assertThat(kombuDeclare("compat.lazy", "None")).contains("PRECONDITION_FAILED").contains("x-queue-mode");
+            // and so is Celeriac without the option: why queue_mode is not the default
+            assertThatThrownBy(() -> broker.declareQueue(QueueSpec.of("compat.lazy")))
+                    .hasMessageContaining("PRECONDITION_FAILED").hasMessageContaining("x-queue-mode");
+        } finally {
+            lazy.close();
+        }
+    }
+
     @Test
     void pidboxAndEventExchangesMatchCelerysDeclarations() throws Exception {
         py("Exchange('celery.pidbox', 'fanout', durable=False, auto_delete=False)(ch).declare()\n"
