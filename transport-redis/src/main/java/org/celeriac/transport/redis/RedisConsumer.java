@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
  * ({@code BLMOVE list <in-flight list> RIGHT LEFT}): Redis moves the oldest message atomically into this
  * connection's own in-flight list and answers with it, so the message is handed to the handler without a second
  * round trip, and {@link Scripts#ADOPT} then records it in {@code unacked} and takes it off the in-flight list
- * (sent before any ack of it, on the same connection, so Redis runs them in that order). In-flight lists are
+ * (written by the event loop the reply arrived on, on that same connection ahead of the next blocking claim; the
+ * message's ack or give-back is sent only once Redis ran it). In-flight lists are
  * registered with their source list and renewed like held deliveries; what a dead consumer left in one goes back
  * to the head of its source list after the visibility timeout ({@link Scripts#RETURN_IN_FLIGHT}), and a clean
  * close gives back its own at once. When the free prefetch window is smaller than the number of watched lists the
@@ -57,6 +58,8 @@ final class RedisConsumer implements Consumer {
     private volatile int prefetch;
     private final Map<String, Held> unsettled = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> pendingAcks = new ConcurrentLinkedQueue<>();
+    /** ADOPTs that settled deliveries wait for (their ack or give-back is sent once Redis ran the ADOPT). */
+    private final java.util.Set<CompletableFuture<?>> settling = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final AtomicLong sequence = new AtomicLong();
     private volatile CompletableFuture<Long> lastFlush = CompletableFuture.completedFuture(0L);
@@ -76,6 +79,8 @@ final class RedisConsumer implements Consumer {
     private volatile boolean crashed;
     /** How often a failed ack call is sent again. */
     private static final int ACK_RETRIES = 3;
+    /** How long close() waits for Redis to run outstanding ADOPTs. */
+    private static final long CLOSE_ADOPT_WAIT_MILLIS = 2000;
     /**
      * A blocking claim that waited at least this long for its message found an empty list (a trickle: one call at
      * a time); one that returned sooner most likely found a backlog, which the claim script takes in batches.
@@ -100,7 +105,8 @@ final class RedisConsumer implements Consumer {
     private static final byte[] REMOVE = RedisBroker.bytes("remove");
     private int rotation;
 
-    private record Held(Delivery delivery, String list, byte[] raw, long seq) {
+    /** An unsettled delivery; {@code adopted} is its {@link Scripts#ADOPT} (null when the claim script took it). */
+    private record Held(Delivery delivery, String list, byte[] raw, long seq, CompletableFuture<?> adopted) {
     }
 
     /** The dispatch thread sleeps; a wake-up callback may claim {@code free} messages from {@code lists}. */
@@ -138,7 +144,7 @@ final class RedisConsumer implements Consumer {
     }
 
     /** A message a blocking claim moved into {@code waiter}'s in-flight list. */
-    private record Woken(Waiter waiter, byte[] raw) {
+    private record Woken(Waiter waiter, byte[] raw, CompletableFuture<?> adopted) {
     }
 
     RedisConsumer(RedisBroker broker, List<String> queues, int prefetch, DeliveryHandler handler) {
@@ -350,7 +356,11 @@ final class RedisConsumer implements Consumer {
     }
 
     private void dispatch(String list, String queue, byte[] raw) {
-        Delivery delivery = hold(list, queue, raw);
+        dispatch(list, queue, raw, null);
+    }
+
+    private void dispatch(String list, String queue, byte[] raw, CompletableFuture<?> adopted) {
+        Delivery delivery = hold(list, queue, raw, adopted);
         if (delivery != null) {
             deliver(delivery, queue);
         }
@@ -372,7 +382,7 @@ final class RedisConsumer implements Consumer {
 
     /** Hands over a message a blocking claim moved into an in-flight list (adopted already). Dispatch thread only. */
     private void dispatchInFlight(Woken w) {
-        dispatch(w.waiter().list, w.waiter().queue, w.raw());
+        dispatch(w.waiter().list, w.waiter().queue, w.raw(), w.adopted());
     }
 
     /**
@@ -383,7 +393,18 @@ final class RedisConsumer implements Consumer {
      * message only while it is still unsettled (an ack sent meanwhile must not be undone). What still fails stays in
      * the in-flight list and is given back at close or, when the consumer dies, after the visibility timeout.
      */
-    private void adopt(Waiter waiter, byte[] raw, int attempt) {
+    private CompletableFuture<Void> adopt(Waiter waiter, byte[] raw) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        adopt(waiter, raw, 0, done);
+        return done;
+    }
+
+    /**
+     * One attempt of {@link #adopt(Waiter, byte[])}: the first goes on the waiter's own connection, written by the
+     * event loop the reply arrived on (no other thread woken) and ahead of the blocking claim re-armed on it; retries
+     * go on the command connection. {@code done} completes when an attempt succeeded or the last one failed.
+     */
+    private void adopt(Waiter waiter, byte[] raw, int attempt, CompletableFuture<Void> done) {
         boolean record = true;
         if (attempt > 0) {
             String tag = tagOf(raw);
@@ -391,7 +412,8 @@ final class RedisConsumer implements Consumer {
         }
         CompletableFuture<Long> f;
         try {
-            f = Scripts.ADOPT.runInOrder(broker.redis, ScriptOutputType.INTEGER,
+            f = Scripts.ADOPT.runInOrder(attempt == 0 ? waiter.connection.async() : broker.redis,
+                    ScriptOutputType.INTEGER,
                     new String[] {broker.keys.unacked, broker.keys.unackedIndex, waiter.inFlight},
                     LuaScript.arg(System.currentTimeMillis() / 1000.0), raw, record ? RECORD : REMOVE);
         } catch (RuntimeException e) {
@@ -399,11 +421,12 @@ final class RedisConsumer implements Consumer {
         }
         f.whenComplete((v, e) -> {
             if (e == null || crashed) {
+                done.complete(null);
                 return;
             }
             if (attempt < ACK_RETRIES && !stopped) {
                 try {
-                    broker.scheduler.schedule(() -> adopt(waiter, raw, attempt + 1), 100L << attempt,
+                    broker.scheduler.schedule(() -> adopt(waiter, raw, attempt + 1, done), 100L << attempt,
                             TimeUnit.MILLISECONDS);
                     return;
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -414,11 +437,17 @@ final class RedisConsumer implements Consumer {
             LOG.warn("Redis {}: recording a claimed message in unacked failed ({}); it stays in {} and comes back "
                     + "when this consumer closes or, if it dies, after the visibility timeout", broker.url(),
                     c.getMessage(), waiter.inFlight);
+            done.complete(null);
         });
     }
 
     /** Decodes a claimed message and records it as unsettled; null (logged, acked away) when it is garbage. */
     private Delivery hold(String list, String queue, byte[] raw) {
+        return hold(list, queue, raw, null);
+    }
+
+    /** {@link #hold(String, String, byte[])} for a message whose {@link Scripts#ADOPT} is {@code adopted}. */
+    private Delivery hold(String list, String queue, byte[] raw, CompletableFuture<?> adopted) {
         KombuEnvelope.Decoded d;
         try {
             d = broker.envelope.decode(raw);
@@ -437,7 +466,7 @@ final class RedisConsumer implements Consumer {
         }
         Delivery delivery = new Delivery(d.message(), queue, d.exchange(), d.routingKey(), d.redelivered(),
                 d.deliveryTag());
-        unsettled.put(d.deliveryTag(), new Held(delivery, list, raw, sequence.incrementAndGet()));
+        unsettled.put(d.deliveryTag(), new Held(delivery, list, raw, sequence.incrementAndGet(), adopted));
         return delivery;
     }
 
@@ -524,11 +553,11 @@ final class RedisConsumer implements Consumer {
                         .toCompletableFuture();
                 f.whenComplete((v, e) -> {
                     if (v != null) {
-                        adopt(w, v, 0);
-                        if (handOverDirectly(w, v)) {
+                        CompletableFuture<Void> adopted = adopt(w, v);
+                        if (handOverDirectly(w, v, adopted)) {
                             return;
                         }
-                        woken.add(new Woken(w, v));
+                        woken.add(new Woken(w, v, adopted));
                     } else if (e != null) {
                         w.failed = true;
                     }
@@ -561,17 +590,17 @@ final class RedisConsumer implements Consumer {
      *
      * @return true when handed over (or, when stopping, held for close() to give back)
      */
-    private boolean handOverDirectly(Waiter w, byte[] raw) {
+    private boolean handOverDirectly(Waiter w, byte[] raw, CompletableFuture<?> adopted) {
         if (System.nanoTime() - w.armedNanos < TRICKLE_IDLE_NANOS || !woken.isEmpty() || !unwatched.isEmpty()
                 || !handing.tryLock()) {
             return false;
         }
         try {
             if (stopped) {
-                hold(w.list, w.queue, raw); // recorded (adopted) and unsettled: close() gives it back
+                hold(w.list, w.queue, raw, adopted); // recorded (adopted) and unsettled: close() gives it back
                 return true;
             }
-            dispatch(w.list, w.queue, raw);
+            dispatch(w.list, w.queue, raw, adopted);
         } finally {
             handing.unlock();
         }
@@ -606,12 +635,23 @@ final class RedisConsumer implements Consumer {
                     + "consumer); ignored", broker.url(), delivery.deliveryTag());
             return;
         }
-        if (reject && requeue) {
-            // kombu's reject(requeue=True): LPUSH (the tail of the queue) marked redelivered, then ack
-            giveBack(h, "L");
+        Runnable action = reject && requeue
+                // kombu's reject(requeue=True): LPUSH (the tail of the queue) marked redelivered, then ack
+                ? () -> giveBack(h, "L")
+                : () -> {
+                    pendingAcks.add(h.delivery().deliveryTag());
+                    scheduleFlush();
+                };
+        CompletableFuture<?> adopted = h.adopted();
+        if (adopted == null || adopted.isDone()) {
+            action.run();
         } else {
-            pendingAcks.add(h.delivery().deliveryTag());
-            scheduleFlush();
+            // recorded in unacked by an ADOPT on another connection: settle once Redis ran it
+            settling.add(adopted);
+            adopted.whenComplete((v, e) -> {
+                action.run();
+                settling.remove(adopted);
+            });
         }
         if (full) {
             wake(); // only a consumer waiting for prefetch room needs it: the peeks wake an idle one
@@ -765,6 +805,22 @@ final class RedisConsumer implements Consumer {
         }
         stopThread();
         try {
+            List<CompletableFuture<?>> adopts = new ArrayList<>(settling);
+            for (Held h : unsettled.values()) {
+                if (h.adopted() != null) {
+                    adopts.add(h.adopted());
+                }
+            }
+            for (Woken w : woken) {
+                adopts.add(w.adopted());
+            }
+            try {
+                CompletableFuture.allOf(adopts.toArray(CompletableFuture[]::new)).get(CLOSE_ADOPT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                LOG.debug("Redis {}: waiting for in-flight records at close: {}", broker.url(), e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             CompletableFuture<Long> earlier = lastFlush;
             broker.await(flushAcks(), "acking");
             broker.await(earlier, "acking");
@@ -772,7 +828,7 @@ final class RedisConsumer implements Consumer {
             try {
                 // taken by blocking claims and recorded in unacked (adopted) but never handed over: give them back
                 for (Woken w; (w = woken.poll()) != null; ) {
-                    hold(w.waiter().list, w.waiter().queue, w.raw());
+                    hold(w.waiter().list, w.waiter().queue, w.raw(), w.adopted());
                 }
             } finally {
                 handing.unlock();
