@@ -20,7 +20,8 @@
 #
 # Options / environment:
 #   -n N             tasks per drain and publish (default 20000; the issue's drain figure uses >= 100000)
-#   --rt-n N         timed round trips (default 2000, after 500 warm-up calls)
+#   --rt-n N         timed round trips (default 2000, after warm-up calls: Celery 500, Celeriac --rt-warmup)
+#   --rt-warmup N    Celeriac's untimed round trips first (default 5000: the JVM compiles the path meanwhile)
 #   --redis URL      (default redis://127.0.0.1:6379/9)    --amqp URL (default amqp://guest:guest@127.0.0.1:5672//)
 #   --h2 URL         Celeriac-only SQL rows (default jdbc:h2:file:<tmp>/bench;AUTO_SERVER=TRUE; "none" to skip)
 #   --only LIST      comma-separated subset of redis,amqp,h2
@@ -32,6 +33,7 @@ set -euo pipefail
 here="$(dirname -- "$(readlink -f -- "${BASH_SOURCE[0]}")")"
 N=20000
 RT_N=2000
+RT_WARMUP=5000
 REDIS="redis://127.0.0.1:6379/9"
 AMQP="amqp://guest:guest@127.0.0.1:5672//"
 H2=""
@@ -44,6 +46,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     -n) N="$2"; shift 2 ;;
     --rt-n) RT_N="$2"; shift 2 ;;
+    --rt-warmup) RT_WARMUP="$2"; shift 2 ;;
     --redis) REDIS="$2"; shift 2 ;;
     --amqp) AMQP="$2"; shift 2 ;;
     --h2) H2="$2"; shift 2 ;;
@@ -100,7 +103,7 @@ broker() {
   celeriac "$kind default" --broker "$url" --scenario publish -n "$N"
   say "$kind: roundtrip, $RT_N calls"
   celery --broker "$url" --result-backend "$REDIS" --config best --scenario roundtrip -n "$RT_N" --label "$kind"
-  celeriac "$kind default" --broker "$url" --result-backend "$REDIS" --scenario roundtrip -n "$RT_N" --warmup 500
+  celeriac "$kind default" --broker "$url" --result-backend "$REDIS" --scenario roundtrip -n "$RT_N" --warmup "$RT_WARMUP"
   say "$kind: memory and start-up"
   celery --broker "$url" --config default --scenario memory --label "$kind"
   celery --broker "$url" --config best --scenario memory --label "$kind"
