@@ -208,7 +208,7 @@ public final class AmqpBroker implements Broker {
         Map<String, Object> args = queueArguments(spec);
         admin("declaring queue '" + spec.name() + "' (durable=" + spec.durable() + ", arguments " + args + ")", ch -> {
             if (!spec.exchange().isEmpty()) {
-                ch.exchangeDeclare(spec.exchange(), "direct", true, false, null);
+                declareDirectExchangeIfMissing(spec.exchange(), spec.durable(), ch);
             }
             ch.queueDeclare(spec.name(), spec.durable(), false, false, args.isEmpty() ? null : args);
             if (!spec.exchange().isEmpty()) {
@@ -224,6 +224,40 @@ public final class AmqpBroker implements Broker {
                 }
                 return List.copyOf(l);
             });
+        }
+    }
+
+    /**
+     * Declares the direct exchange a queue is bound to unless it exists: an existing one is used as it is, so a
+     * queue spec never fails on the exchange's durability (it carries the queue's only). A new one takes the queue's
+     * durability: Celery's task exchanges are durable like their queues, kombu's pidbox reply exchange
+     * ({@code reply.celery.pidbox}, {@code kombu/pidbox.py}) is not, like the reply queues bound to it — declared
+     * durable, Python's {@code celery inspect} would fail on it with PRECONDITION_FAILED. The existence check runs on
+     * a channel of its own (a failed passive declare closes its channel). Admin lock held.
+     */
+    private void declareDirectExchangeIfMissing(String name, boolean durable, Channel ch) throws IOException {
+        Channel probe = connection.createChannel();
+        boolean exists;
+        try {
+            probe.exchangeDeclarePassive(name);
+            exists = true;
+        } catch (IOException e) {
+            if (!(e.getCause() instanceof ShutdownSignalException s) || !(s.getReason() instanceof AMQP.Channel.Close c)
+                    || c.getReplyCode() != AMQP.NOT_FOUND) {
+                throw e;
+            }
+            exists = false;
+        } finally {
+            if (probe.isOpen()) {
+                try {
+                    probe.close();
+                } catch (java.util.concurrent.TimeoutException | AlreadyClosedException ignored) {
+                    // closed meanwhile
+                }
+            }
+        }
+        if (!exists) {
+            ch.exchangeDeclare(name, "direct", durable, false, null);
         }
     }
 

@@ -73,6 +73,37 @@ class AmqpPythonCompatTest {
                 + "    print(q.queue_arguments)\n");
     }
 
+    /** Kombu's pidbox reply exchange ({@code reply.<namespace>.pidbox}, not durable), declared as Celery does. */
+    private String kombuReplyExchange(String namespace) {
+        return py("from kombu import pidbox\n"
+                + "m = pidbox.Mailbox(" + pyStr(namespace) + ", type='fanout')\n"
+                + "m.reply_exchange(ch).declare()\n"
+                + "print(m.reply_exchange.name, m.reply_exchange.durable)");
+    }
+
+    /** A control client's reply queue as core's {@code Mailbox.replyQueue} specifies it. */
+    private static QueueSpec replyQueue(String namespace, String oid) {
+        String exchange = "reply." + namespace + ".pidbox";
+        return new QueueSpec(oid + "." + exchange, exchange, oid, false, null,
+                Map.of("x-message-ttl", 300_000, "x-expires", 10_000));
+    }
+
+    @Test
+    void aJavaReplyQueueLeavesKombusReplyExchangeDeclarableByPython() {
+        broker.declareQueue(replyQueue("ns1", "oid-1"));
+        assertThat(kombuReplyExchange("ns1")).contains("reply.ns1.pidbox False");
+    }
+
+    @Test
+    void aJavaReplyQueueBindsToKombusReplyExchangeDeclaredByPythonFirst() {
+        assertThat(kombuReplyExchange("ns2")).contains("reply.ns2.pidbox False");
+        broker.declareQueue(replyQueue("ns2", "oid-2"));
+        broker.declareQueue(QueueSpec.of("compat.durable-exchange")); // a task queue: its exchange stays durable
+        assertThat(py("from kombu import Exchange\n"
+                + "Exchange('compat.durable-exchange', type='direct', durable=True)(ch).declare()\n"
+                + "print('ok')")).contains("ok");
+    }
+
     @Test
     void pythonThenJavaDeclareTheSameQueueWithoutPreconditionFailed() {
         celeryDeclare("compat.a", null);
