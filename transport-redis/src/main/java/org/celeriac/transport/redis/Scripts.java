@@ -6,6 +6,33 @@ final class Scripts {
     }
 
     /**
+     * Lua shared by {@link #CLAIM} and {@link #ADOPT}: {@code record(raw, time)} records an envelope that has a
+     * delivery tag in {@code unacked} (KEYS[1]) and {@code unacked_index} (KEYS[2]) as kombu's {@code QoS.append}
+     * does — the hash value embeds the raw envelope verbatim: {@code [<envelope>, "<exchange>", "<routing_key>"]};
+     * garbage (no envelope, no tag) is not recorded.
+     */
+    private static final String RECORD_FUNCTION = """
+            local function j(v)
+              if type(v) == 'string' then return cjson.encode(v) end
+              return 'null'
+            end
+            local function record(raw, time)
+              local ok, m = pcall(cjson.decode, raw)
+              if ok and type(m) == 'table' and type(m.properties) == 'table'
+                  and type(m.properties.delivery_tag) == 'string' then
+                local p = m.properties
+                local ex, rk = nil, nil
+                if type(p.delivery_info) == 'table' then
+                  ex = p.delivery_info.exchange
+                  rk = p.delivery_info.routing_key
+                end
+                redis.call('ZADD', KEYS[2], time, p.delivery_tag)
+                redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
+              end
+            end
+            """;
+
+    /**
      * The atomic claim. KEYS: unacked, unacked_index, then the lists in kombu's consuming order. ARGV: the
      * maximum count, the delivery time (Unix seconds). Pops (RPOP, the oldest first) up to that many
      * messages, taking each list until it is empty before the next, and records every message that has a
@@ -14,30 +41,15 @@ final class Scripts {
      * {@code [<envelope>, "<exchange>", "<routing_key>"]}. Returns {@code [listIndex, envelope, ...]}
      * (1-based list index); messages without a tag (garbage) are returned but not recorded.
      */
-    static final LuaScript CLAIM = new LuaScript("""
+    static final LuaScript CLAIM = new LuaScript(RECORD_FUNCTION + """
             local n = tonumber(ARGV[1])
             local out = {}
             local got = 0
-            local function j(v)
-              if type(v) == 'string' then return cjson.encode(v) end
-              return 'null'
-            end
             for i = 3, #KEYS do
               while got < n do
                 local raw = redis.call('RPOP', KEYS[i])
                 if not raw then break end
-                local ok, m = pcall(cjson.decode, raw)
-                if ok and type(m) == 'table' and type(m.properties) == 'table'
-                    and type(m.properties.delivery_tag) == 'string' then
-                  local p = m.properties
-                  local ex, rk = nil, nil
-                  if type(p.delivery_info) == 'table' then
-                    ex = p.delivery_info.exchange
-                    rk = p.delivery_info.routing_key
-                  end
-                  redis.call('ZADD', KEYS[2], ARGV[2], p.delivery_tag)
-                  redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
-                end
+                record(raw, ARGV[2])
                 got = got + 1
                 out[#out + 1] = i - 2
                 out[#out + 1] = raw
@@ -55,25 +67,10 @@ final class Scripts {
      * seconds), the envelope, the mode. Records nothing when the message is no longer in the in-flight list (given
      * back meanwhile). Returns the number removed (0 or 1).
      */
-    static final LuaScript ADOPT = new LuaScript("""
+    static final LuaScript ADOPT = new LuaScript(RECORD_FUNCTION + """
             local n = redis.call('LREM', KEYS[3], -1, ARGV[2])
             if n > 0 and ARGV[3] == 'record' then
-              local function j(v)
-                if type(v) == 'string' then return cjson.encode(v) end
-                return 'null'
-              end
-              local ok, m = pcall(cjson.decode, ARGV[2])
-              if ok and type(m) == 'table' and type(m.properties) == 'table'
-                  and type(m.properties.delivery_tag) == 'string' then
-                local p = m.properties
-                local ex, rk = nil, nil
-                if type(p.delivery_info) == 'table' then
-                  ex = p.delivery_info.exchange
-                  rk = p.delivery_info.routing_key
-                end
-                redis.call('ZADD', KEYS[2], ARGV[1], p.delivery_tag)
-                redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. ARGV[2] .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
-              end
+              record(ARGV[2], ARGV[1])
             end
             return n
             """);
