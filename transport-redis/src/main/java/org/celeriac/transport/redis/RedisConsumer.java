@@ -58,7 +58,10 @@ final class RedisConsumer implements Consumer {
     private volatile int prefetch;
     private final Map<String, Held> unsettled = new ConcurrentHashMap<>();
     private final ConcurrentLinkedQueue<String> pendingAcks = new ConcurrentLinkedQueue<>();
-    /** ADOPTs that settled deliveries wait for (their ack or give-back is sent once Redis ran the ADOPT). */
+    /**
+     * ADOPTs that settled deliveries wait for (their ack or give-back is sent once Redis ran the ADOPT), and
+     * give-backs in flight: close() waits for them.
+     */
     private final java.util.Set<CompletableFuture<?>> settling = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean flushScheduled = new AtomicBoolean();
     private final AtomicLong sequence = new AtomicLong();
@@ -665,10 +668,15 @@ final class RedisConsumer implements Consumer {
         } catch (RuntimeException e) {
             env = h.raw();
         }
-        return Scripts.RESTORE.run(broker.redis, ScriptOutputType.INTEGER,
+        // EVAL, not EVALSHA: a NOSCRIPT retry would go out after close() has finished with the connection; close()
+        // waits for the give-backs in flight (settling)
+        CompletableFuture<Long> f = Scripts.RESTORE.runInOrder(broker.redis, ScriptOutputType.INTEGER,
                 new String[] {broker.keys.unacked, broker.keys.unackedIndex, h.list()},
                 RedisBroker.bytes(h.delivery().deliveryTag()), RedisBroker.bytes("+inf"), new byte[0], env,
                 RedisBroker.bytes(side));
+        settling.add(f);
+        f.whenComplete((v, e) -> settling.remove(f));
+        return f;
     }
 
     private void scheduleFlush() {
