@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * A publish with {@link PublishOptions#notBefore()} goes through the durable delay levels of
  * {@link AmqpDelayedDelivery} (Celery 5.5's native delayed delivery).
  *
- * <p>Topology as Celery ({@code kombu/entity.py}): {@link #declareQueue} declares the direct exchange
- * (durable, not auto-delete), the queue (durable as asked, not exclusive, not auto-delete, {@code x-max-priority}
+ * <p>Topology as Celery ({@code kombu/entity.py}): {@link #declareQueue} declares the direct exchange when it is
+ * missing (not auto-delete, durable like the queue, so kombu's non-durable pidbox reply exchange stays so), the queue (durable as asked, not exclusive, not auto-delete, {@code x-max-priority}
  * when asked or when {@code task_queue_max_priority} is set) and the binding; so Python and Java may declare the
  * same queue in any order without PRECONDITION_FAILED (unless options add arguments Celery does not send:
  * {@link AmqpTransportOptions#deadLetterExchange()}, {@link AmqpTransportOptions#lazyQueues()}).

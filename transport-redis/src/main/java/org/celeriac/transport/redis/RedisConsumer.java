@@ -75,7 +75,7 @@ final class RedisConsumer implements Consumer {
     private final List<String> inFlightLists = new java.util.concurrent.CopyOnWriteArrayList<>();
     /** Names this consumer's in-flight lists. */
     private final String token = UUID.randomUUID().toString();
-    /** Lists that got no wake-up connection because of {@code max_connections}; dispatch thread only. */
+    /** Lists that got no wake-up connection because of {@code max_connections}; written by the dispatch thread. */
     private final java.util.Set<String> unwatched = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean stopped;
@@ -638,26 +638,30 @@ final class RedisConsumer implements Consumer {
                     + "consumer); ignored", broker.url(), delivery.deliveryTag());
             return;
         }
-        Runnable action = reject && requeue
-                // kombu's reject(requeue=True): LPUSH (the tail of the queue) marked redelivered, then ack
-                ? () -> giveBack(h, "L")
-                : () -> {
-                    pendingAcks.add(h.delivery().deliveryTag());
-                    scheduleFlush();
-                };
+        boolean giveBack = reject && requeue;
         CompletableFuture<?> adopted = h.adopted();
         if (adopted == null || adopted.isDone()) {
-            action.run();
+            settleNow(h, giveBack);
         } else {
             // recorded in unacked by an ADOPT on another connection: settle once Redis ran it
             settling.add(adopted);
             adopted.whenComplete((v, e) -> {
-                action.run();
+                settleNow(h, giveBack);
                 settling.remove(adopted);
             });
         }
         if (full) {
             wake(); // only a consumer waiting for prefetch room needs it: the peeks wake an idle one
+        }
+    }
+
+    /** Sends a settled delivery's ack (batched) or, for {@code giveBack}, kombu's reject(requeue=True). */
+    private void settleNow(Held h, boolean giveBack) {
+        if (giveBack) {
+            giveBack(h, "L"); // LPUSH (the tail of the queue), marked redelivered, then removed from unacked
+        } else {
+            pendingAcks.add(h.delivery().deliveryTag());
+            scheduleFlush();
         }
     }
 
