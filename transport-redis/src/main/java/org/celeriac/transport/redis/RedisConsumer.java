@@ -258,9 +258,16 @@ final class RedisConsumer implements Consumer {
             if (got > 0) {
                 handing.lock();
                 try {
-                    for (int i = 0; i < got && !stopped; i++) {
+                    for (int i = 0; i < got; i++) {
                         int index = ((Number) claimed.get(2 * i)).intValue() - 1;
-                        dispatch(lists.get(index), order.get(index % order.size()), (byte[]) claimed.get(2 * i + 1));
+                        String list = lists.get(index);
+                        String queue = order.get(index % order.size());
+                        byte[] raw = (byte[]) claimed.get(2 * i + 1);
+                        if (stopped) {
+                            hold(list, queue, raw); // claimed (recorded in unacked) as we stopped: close() gives it back
+                        } else {
+                            dispatch(list, queue, raw);
+                        }
                     }
                 } finally {
                     handing.unlock();

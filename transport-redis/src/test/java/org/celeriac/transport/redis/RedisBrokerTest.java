@@ -328,6 +328,31 @@ class RedisBrokerTest {
         assertThat(r.zcard(p + "_celeriac.inflight_index")).isZero();
     }
 
+    /**
+     * A requeued message is claimed again at once by the consumer that gave it back (its blocking peek wakes and
+     * claims from the event loop); when close() stops the dispatch thread while it waits for that claim, the
+     * claimed message must be held and given back, not dropped into {@code unacked} until the visibility timeout.
+     * (A cold shutdown with task_reject_on_worker_lost does exactly this.) A race: repeated to hit it.
+     */
+    @Test
+    void aMessageClaimedAgainAsTheConsumerClosesIsGivenBack() throws Exception {
+        String p = ownPrefix();
+        Broker b = broker(Map.of("global_keyprefix", p));
+        for (int i = 0; i < 40; i++) {
+            String q = queue();
+            b.publish("", q, msg("m" + i, null)).get();
+            LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+            Consumer c = b.consume(List.of(q), 1, got::add);
+            Delivery d = got.poll(5, TimeUnit.SECONDS);
+            assertThat(d).isNotNull();
+            c.reject(d, true);
+            c.close();
+            assertThat(b.messageCount(q)).as("round %d: the message is back in its queue", i).isEqualTo(1);
+            assertThat(r.hlen(p + "unacked")).as("round %d: nothing left in unacked", i).isZero();
+            b.purge(q);
+        }
+    }
+
     @Test
     void closeGivesBackWhatABlockingClaimMovedButDidNotHandOver() throws Exception {
         String p = ownPrefix();
