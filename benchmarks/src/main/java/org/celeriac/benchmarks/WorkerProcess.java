@@ -45,7 +45,9 @@ final class WorkerProcess implements AutoCloseable {
         List<String> cmd = command(classPath, workerArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().putAll(env);
-        Files.writeString(log, String.join(" ", cmd) + System.lineSeparator(), StandardCharsets.UTF_8);
+        // the command as run, with URL passwords masked (--broker=amqp://user:***@host/)
+        Files.writeString(log, cmd.stream().map(org.celeriac.spi.ConnectionUrl::mask).collect(java.util.stream.Collectors.joining(" "))
+                + System.lineSeparator(), StandardCharsets.UTF_8);
         long t0 = System.nanoTime();
         Process p = pb.start();
         WorkerProcess w = new WorkerProcess(p, t0, log);

@@ -34,6 +34,18 @@ class BenchTest {
     }
 
     @Test
+    void theWorkersLogShowsItsCommandWithoutPasswords(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path log = dir.resolve("worker.log");
+        try (WorkerProcess w = WorkerProcess.start("no-such.jar", List.of("--broker=amqp://user:s3cret@host:5672//",
+                "--result-backend=redis://:s3cret@host/1"), java.util.Map.of(), log)) {
+            String first = java.nio.file.Files.readAllLines(log).get(0);
+            assertThat(first).contains("--broker=amqp://user:***@host:5672//", "--result-backend=redis://:***@host/1")
+                    .doesNotContain("s3cret");
+        }
+    }
+
+    @Test
     void rssIsReadFromProc() throws IOException {
         assertThat(WorkerProcess.rssBytes(ProcessHandle.current().pid())).isGreaterThan(1024 * 1024);
         assertThat(WorkerProcess.cpuSeconds(ProcessHandle.current().pid())).isGreaterThan(0);

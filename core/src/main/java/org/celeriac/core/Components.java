@@ -81,6 +81,10 @@ public final class Components {
 
     /** The serializer for a name or content type, or null when none is on the class path. */
     public Serializer serializerOrNull(String nameOrType) {
+        Serializer known = serializers.get(nameOrType); // every message asks: no provider lookup once created
+        if (known != null) {
+            return known;
+        }
         if (!providers.hasSerializer(nameOrType)) {
             return null;
         }
