@@ -118,7 +118,7 @@ public final class TaskProtocol {
             long ms = Math.max(0, Instant.now().until(t.expires(), ChronoUnit.MILLIS));
             p.expiration(Long.toString(ms));
         }
-        return new Message(h, p.build(), bytes);
+        return Message.adopting(h, p.build(), bytes);
     }
 
     /** Python's aware isoformat in UTC: {@code 2026-11-23T00:12:27.701748+00:00}. */

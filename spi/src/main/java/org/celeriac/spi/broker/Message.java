@@ -1,9 +1,11 @@
 package org.celeriac.spi.broker;
 
+import java.util.AbstractMap;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A message as kombu sees it: application headers, properties and the body bytes. For a Celery
@@ -17,13 +19,69 @@ import java.util.Map;
  */
 public record Message(Map<String, Object> headers, MessageProperties properties, byte[] body) {
 
+    /**
+     * Copies {@code headers} (insertion order kept) unless they are another message's headers, which are immutable
+     * already and shared as they are.
+     */
     public Message {
-        headers = headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        headers = headers == null ? Map.of() : headers instanceof Headers ? headers : new Headers(new LinkedHashMap<>(headers));
         if (properties == null) {
             properties = MessageProperties.builder().build();
         }
         if (body == null) {
             body = new byte[0];
+        }
+    }
+
+    /**
+     * A message built around {@code headers} without copying them: the transport's hot path, which has just built
+     * that map for this message alone. The caller hands the map over and must not keep, modify or share it.
+     *
+     * @param headers a fresh map the caller gives up; null means none
+     * @param properties message properties; null means none
+     * @param body the body bytes (not copied)
+     * @return the message, whose {@link #headers()} are an unmodifiable view of {@code headers}
+     */
+    public static Message adopting(Map<String, Object> headers, MessageProperties properties, byte[] body) {
+        return new Message(headers == null ? null : new Headers(headers), properties, body);
+    }
+
+    /** Unmodifiable headers; the marker that lets a message share another message's headers without a copy. */
+    private static final class Headers extends AbstractMap<String, Object> {
+        private final Map<String, Object> map;
+
+        Headers(Map<String, Object> map) {
+            this.map = map;
+        }
+
+        @Override
+        public Object get(Object key) {
+            return map.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return map.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return map.size();
+        }
+
+        @Override
+        public Set<Entry<String, Object>> entrySet() {
+            return Collections.unmodifiableMap(map).entrySet();
+        }
+
+        @Override
+        public Set<String> keySet() {
+            return Collections.unmodifiableSet(map.keySet());
+        }
+
+        @Override
+        public void forEach(java.util.function.BiConsumer<? super String, ? super Object> action) {
+            map.forEach(action);
         }
     }
 

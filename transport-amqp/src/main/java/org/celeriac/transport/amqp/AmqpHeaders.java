@@ -121,10 +121,11 @@ final class AmqpHeaders {
 
     /** The message of an AMQP delivery. */
     static Message fromAmqp(AMQP.BasicProperties props, byte[] body) {
-        Map<String, Object> headers = new LinkedHashMap<>();
+        Map<String, Object> amqp = props.getHeaders();
+        Map<String, Object> headers = new LinkedHashMap<>(amqp == null ? 4 : amqp.size() * 4 / 3 + 1);
         Map<String, Object> extra = new LinkedHashMap<>();
-        if (props.getHeaders() != null) {
-            props.getHeaders().forEach((k, v) -> {
+        if (amqp != null) {
+            amqp.forEach((k, v) -> {
                 Object value = value(v);
                 if (EXTRA_HEADER.equals(k) && value instanceof Map<?, ?> map) {
                     map.forEach((x, y) -> extra.put(String.valueOf(x), y));
@@ -145,7 +146,7 @@ final class AmqpHeaders {
                 .contentEncoding(props.getContentEncoding()).correlationId(props.getCorrelationId())
                 .replyTo(props.getReplyTo()).priority(props.getPriority()).deliveryMode(props.getDeliveryMode())
                 .expiration(props.getExpiration()).extra(extra).build();
-        return new Message(headers, p, body);
+        return Message.adopting(headers, p, body);
     }
 
     private static void putIfSet(Map<String, Object> m, String k, String v) {

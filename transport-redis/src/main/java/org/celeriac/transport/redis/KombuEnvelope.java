@@ -107,9 +107,12 @@ final class KombuEnvelope {
         } else {
             body = s.getBytes(StandardCharsets.UTF_8);
         }
-        Map<String, Object> headers = new LinkedHashMap<>();
+        Map<String, Object> headers;
         if (env.get("headers") instanceof Map<?, ?> h) {
+            headers = LinkedHashMap.newLinkedHashMap(h.size());
             h.forEach((k, v) -> headers.put(String.valueOf(k), v));
+        } else {
+            headers = new LinkedHashMap<>();
         }
         MessageProperties.Builder b = MessageProperties.builder()
                 .contentType(str(env.get("content-type")))
@@ -132,7 +135,7 @@ final class KombuEnvelope {
             routingKey = str(info.get("routing_key"));
             redelivered |= Boolean.TRUE.equals(info.get("redelivered"));
         }
-        return new Decoded(new Message(headers, b.build(), body), exchange, routingKey, redelivered,
+        return new Decoded(Message.adopting(headers, b.build(), body), exchange, routingKey, redelivered,
                 str(props.get("delivery_tag")));
     }
 
