@@ -6,56 +6,97 @@ final class Scripts {
     }
 
     /**
-     * Lua shared by {@link #CLAIM} and {@link #ADOPT}: {@code record(raw, time)} records an envelope that has a
-     * delivery tag in {@code unacked} (KEYS[1]) and {@code unacked_index} (KEYS[2]) as kombu's {@code QoS.append}
-     * does — the hash value embeds the raw envelope verbatim: {@code [<envelope>, "<exchange>", "<routing_key>"]};
-     * garbage (no envelope, no tag) is not recorded.
+     * Lua shared by {@link #CLAIM} and {@link #ADOPT}. {@code collect(raw, time, zs, hs)} adds what recording an
+     * envelope that has a delivery tag takes to {@code zs} (score/member pairs for {@code unacked_index}, KEYS[2]) and
+     * {@code hs} (field/value pairs for {@code unacked}, KEYS[1]); {@code flush(zs, hs)} writes them with one ZADD and
+     * one HSET; {@code record(raw, time)} does both for one envelope. As kombu's {@code QoS.append}: the hash value
+     * embeds the raw envelope verbatim, {@code [<envelope>, "<exchange>", "<routing_key>"]}; garbage (no envelope, no
+     * tag) is not recorded.
      */
     private static final String RECORD_FUNCTION = """
             local function j(v)
               if type(v) == 'string' then return cjson.encode(v) end
               return 'null'
             end
-            local function record(raw, time)
-              local ok, m = pcall(cjson.decode, raw)
-              if ok and type(m) == 'table' and type(m.properties) == 'table'
-                  and type(m.properties.delivery_tag) == 'string' then
-                local p = m.properties
-                local ex, rk = nil, nil
-                if type(p.delivery_info) == 'table' then
-                  ex = p.delivery_info.exchange
-                  rk = p.delivery_info.routing_key
+            local function collect(raw, time, zs, hs)
+              -- kombu's own layout (Python's json.dumps, and ours byte for byte): the tag, a uuid, is the only
+              -- "delivery_tag" key, inside "properties", next to "delivery_info": found with string scans instead
+              -- of decoding the whole envelope; anything else is decoded
+              local tag, entry
+              local p = string.find(raw, '"properties": {', 1, true)
+              if p then
+                local t = string.find(raw, '"delivery_tag": "', 1, true)
+                if t and t > p and not string.find(raw, '"delivery_tag": "', t + 1, true) then
+                  local ex, rk = string.match(raw,
+                      '"delivery_info": {"exchange": "([^"\\\\%c]*)", "routing_key": "([^"\\\\%c]*)"}', p)
+                  tag = ex and string.match(raw, '^"delivery_tag": "([%x%-]+)"', t)
+                  if tag then
+                    entry = '[' .. raw .. ', "' .. ex .. '", "' .. rk .. '"]'
+                  end
                 end
-                redis.call('ZADD', KEYS[2], time, p.delivery_tag)
-                redis.call('HSET', KEYS[1], p.delivery_tag, '[' .. raw .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']')
               end
+              if not tag then
+                local ok, m = pcall(cjson.decode, raw)
+                if ok and type(m) == 'table' and type(m.properties) == 'table'
+                    and type(m.properties.delivery_tag) == 'string' then
+                  local pr = m.properties
+                  local ex, rk = nil, nil
+                  if type(pr.delivery_info) == 'table' then
+                    ex = pr.delivery_info.exchange
+                    rk = pr.delivery_info.routing_key
+                  end
+                  tag = pr.delivery_tag
+                  entry = '[' .. raw .. ', ' .. j(ex) .. ', ' .. j(rk) .. ']'
+                end
+              end
+              if tag then
+                zs[#zs + 1] = time
+                zs[#zs + 1] = tag
+                hs[#hs + 1] = tag
+                hs[#hs + 1] = entry
+              end
+            end
+            local function flush(zs, hs)
+              if #zs > 0 then
+                redis.call('ZADD', KEYS[2], unpack(zs))
+                redis.call('HSET', KEYS[1], unpack(hs))
+              end
+            end
+            local function record(raw, time)
+              local zs, hs = {}, {}
+              collect(raw, time, zs, hs)
+              flush(zs, hs)
             end
             """;
 
     /**
      * The atomic claim. KEYS: unacked, unacked_index, then the lists in kombu's consuming order. ARGV: the
-     * maximum count, the delivery time (Unix seconds). Pops (RPOP, the oldest first) up to that many
-     * messages, taking each list until it is empty before the next, and records every message that has a
-     * delivery tag in {@code unacked}/{@code unacked_index} as kombu's {@code QoS.append} does — in the same
-     * script, so no crash can lose a popped message. The hash value embeds the raw envelope verbatim:
-     * {@code [<envelope>, "<exchange>", "<routing_key>"]}. Returns {@code [listIndex, envelope, ...]}
-     * (1-based list index); messages without a tag (garbage) are returned but not recorded.
+     * maximum count (at most {@link RedisConsumer#MAX_BATCH}: one ZADD and one HSET take all), the delivery time
+     * (Unix seconds). Pops (RPOP with a count, the oldest first) up to that many messages, taking each list until it is
+     * empty before the next, and records every message that has a delivery tag in {@code unacked}/{@code
+     * unacked_index} as kombu's {@code QoS.append} does — in the same script, so no crash can lose a popped message.
+     * The hash value embeds the raw envelope verbatim: {@code [<envelope>, "<exchange>", "<routing_key>"]}. Returns
+     * {@code [listIndex, envelope, ...]} (1-based list index); messages without a tag (garbage) are returned but not
+     * recorded.
      */
     static final LuaScript CLAIM = new LuaScript(RECORD_FUNCTION + """
             local n = tonumber(ARGV[1])
             local out = {}
+            local zs, hs = {}, {}
             local got = 0
             for i = 3, #KEYS do
-              while got < n do
-                local raw = redis.call('RPOP', KEYS[i])
-                if not raw then break end
-                record(raw, ARGV[2])
-                got = got + 1
-                out[#out + 1] = i - 2
-                out[#out + 1] = raw
-              end
               if got >= n then break end
+              local popped = redis.call('RPOP', KEYS[i], n - got)
+              if popped then
+                for _, raw in ipairs(popped) do
+                  collect(raw, ARGV[2], zs, hs)
+                  got = got + 1
+                  out[#out + 1] = i - 2
+                  out[#out + 1] = raw
+                end
+              end
             end
+            flush(zs, hs)
             return out
             """);
 

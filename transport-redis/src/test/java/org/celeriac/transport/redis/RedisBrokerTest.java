@@ -158,6 +158,41 @@ class RedisBrokerTest {
         c.close();
     }
 
+    /**
+     * The claim script finds the tag and delivery_info of kombu's layout with string scans and records the entry byte
+     * for byte as kombu's {@code QoS.append} writes it ({@code json.dumps}: a '/' stays unescaped, which cjson would
+     * escape); any other layout (here compact separators, and a header that is also called delivery_tag) is decoded
+     * and recorded all the same.
+     */
+    @Test
+    void recordsUnackedEntriesAsKombuWritesThemWhateverTheEnvelopesLayout() throws Exception {
+        Broker b = broker();
+        String q = "q/" + UUID.randomUUID();
+        b.publish("", q, msg("kombu-layout", null)).get();
+        byte[] raw = r.lindex(PREFIX + q, 0);
+        String compact = PYTHON_ENVELOPE.replace("\": ", "\":").replace(", \"", ",\"")
+                .replace("a587d4ac-40bd-497f-80bf-d1023c894773", "b587d4ac-40bd-497f-80bf-d1023c894773");
+        String headerTag = PYTHON_ENVELOPE.replace("\"headers\": {", "\"headers\": {\"delivery_tag\": \"x\", ")
+                .replace("a587d4ac-40bd-497f-80bf-d1023c894773", "c587d4ac-40bd-497f-80bf-d1023c894773");
+        r.lpush(PREFIX + q, compact.getBytes(StandardCharsets.UTF_8));
+        r.lpush(PREFIX + q, headerTag.getBytes(StandardCharsets.UTF_8));
+        LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+        Consumer c = b.consume(List.of(q), 10, got::add);
+        await().atMost(Duration.ofSeconds(5)).until(() -> got.size() == 3);
+        Delivery first = got.poll();
+        assertThat(str(r.hget(PREFIX + "unacked", first.deliveryTag())))
+                .isEqualTo("[" + str(raw) + ", \"\", \"" + q + "\"]");
+        assertThat(str(r.hget(PREFIX + "unacked", "b587d4ac-40bd-497f-80bf-d1023c894773")))
+                .isEqualTo("[" + compact + ", \"\", \"celery\"]");
+        assertThat(str(r.hget(PREFIX + "unacked", "c587d4ac-40bd-497f-80bf-d1023c894773")))
+                .isEqualTo("[" + headerTag + ", \"\", \"celery\"]");
+        assertThat(r.hexists(PREFIX + "unacked", "x")).isFalse();
+        got.forEach(c::ack);
+        c.ack(first);
+        await().atMost(Duration.ofSeconds(5)).until(() -> r.hlen(PREFIX + "unacked") == 0);
+        c.close();
+    }
+
     @Test
     void writesKombusEnvelopeByteForByte() throws Exception {
         Broker b = broker();
