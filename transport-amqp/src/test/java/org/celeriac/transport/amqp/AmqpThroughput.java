@@ -44,14 +44,15 @@ public final class AmqpThroughput {
             System.out.printf("written %.0f/s, confirmed %.0f/s%n", written, pub);
             CountDownLatch done = new CountDownLatch(n);
             long t1 = System.nanoTime();
-            Consumer[] c = new Consumer[1];
-            c[0] = broker.consume(List.of("bench"), prefetch, d -> {
-                c[0].ack(d);
+            // deliveries may arrive before consume() returns: the handler waits for the consumer it acks on
+            CompletableFuture<Consumer> c = new CompletableFuture<>();
+            c.complete(broker.consume(List.of("bench"), prefetch, d -> {
+                c.join().ack(d);
                 done.countDown();
-            });
+            }));
             done.await(120, TimeUnit.SECONDS);
             double drain = n / ((System.nanoTime() - t1) / 1e9);
-            c[0].close();
+            c.join().close();
             System.out.printf("messages %d: confirmed publishes %.0f/s (one thread); drained %.0f/s (consume+ack, prefetch %d)%n",
                     n, pub, drain, prefetch);
         } finally {
