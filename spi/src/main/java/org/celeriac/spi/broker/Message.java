@@ -35,7 +35,8 @@ public record Message(Map<String, Object> headers, MessageProperties properties,
 
     /**
      * A message built around {@code headers} without copying them: the transport's hot path, which has just built
-     * that map for this message alone. The caller hands the map over and must not keep, modify or share it.
+     * that map for this message alone. The caller hands the map over and must not keep, modify or share it; the
+     * message is then as immutable and thread-safe as one built with the constructor. Never throws.
      *
      * @param headers a fresh map the caller gives up; null means none
      * @param properties message properties; null means none
@@ -48,40 +49,40 @@ public record Message(Map<String, Object> headers, MessageProperties properties,
 
     /** Unmodifiable headers; the marker that lets a message share another message's headers without a copy. */
     private static final class Headers extends AbstractMap<String, Object> {
-        private final Map<String, Object> map;
+        private final Map<String, Object> view;
 
         Headers(Map<String, Object> map) {
-            this.map = map;
+            this.view = Collections.unmodifiableMap(map);
         }
 
         @Override
         public Object get(Object key) {
-            return map.get(key);
+            return view.get(key);
         }
 
         @Override
         public boolean containsKey(Object key) {
-            return map.containsKey(key);
+            return view.containsKey(key);
         }
 
         @Override
         public int size() {
-            return map.size();
+            return view.size();
         }
 
         @Override
         public Set<Entry<String, Object>> entrySet() {
-            return Collections.unmodifiableMap(map).entrySet();
+            return view.entrySet();
         }
 
         @Override
         public Set<String> keySet() {
-            return Collections.unmodifiableSet(map.keySet());
+            return view.keySet();
         }
 
         @Override
         public void forEach(java.util.function.BiConsumer<? super String, ? super Object> action) {
-            map.forEach(action);
+            view.forEach(action);
         }
     }
 

@@ -258,17 +258,7 @@ final class RedisConsumer implements Consumer {
             if (got > 0) {
                 handing.lock();
                 try {
-                    for (int i = 0; i < got; i++) {
-                        int index = ((Number) claimed.get(2 * i)).intValue() - 1;
-                        String list = lists.get(index);
-                        String queue = order.get(index % order.size());
-                        byte[] raw = (byte[]) claimed.get(2 * i + 1);
-                        if (stopped) {
-                            hold(list, queue, raw); // claimed (recorded in unacked) as we stopped: close() gives it back
-                        } else {
-                            dispatch(list, queue, raw);
-                        }
-                    }
+                    takeClaimed(claimed, lists, order);
                 } finally {
                     handing.unlock();
                 }
@@ -289,13 +279,31 @@ final class RedisConsumer implements Consumer {
         if (parked.getAndSet(null) instanceof Claiming c) {
             try {
                 List<Object> claimed = broker.await(c.result(), "claiming messages");
-                for (int i = 0; claimed != null && i < claimed.size() / 2; i++) {
-                    int index = ((Number) claimed.get(2 * i)).intValue() - 1;
-                    hold(c.lists().get(index), c.order().get(index % c.order().size()), (byte[]) claimed.get(2 * i + 1));
+                if (claimed != null) {
+                    takeClaimed(claimed, c.lists(), c.order()); // stopped: held
                 }
             } catch (RuntimeException e) {
                 LOG.debug("Redis {}: a claim in flight at close failed ({}); its messages, if any, return after the "
                         + "visibility timeout", broker.url(), e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Hands over what a {@link Scripts#CLAIM} returned ({@code [listIndex, envelope, ...]} over {@code lists}, whose
+     * queues are {@code order}), in claim order; once the consumer is stopping, holds them instead, so close() gives
+     * them back (they are recorded in unacked already). Dispatch thread only.
+     */
+    private void takeClaimed(List<Object> claimed, List<String> lists, List<String> order) {
+        for (int i = 0; i < claimed.size() / 2; i++) {
+            int index = ((Number) claimed.get(2 * i)).intValue() - 1;
+            String list = lists.get(index);
+            String queue = order.get(index % order.size());
+            byte[] raw = (byte[]) claimed.get(2 * i + 1);
+            if (stopped) {
+                hold(list, queue, raw);
+            } else {
+                dispatch(list, queue, raw);
             }
         }
     }
