@@ -7,7 +7,6 @@ import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SetArgs;
 import io.lettuce.core.ZAddArgs;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -111,6 +110,13 @@ public final class RedisBroker implements Broker {
     private final ScheduledFuture<?> healthCheck;
     private final java.util.concurrent.atomic.AtomicInteger wakeUpConnections = new java.util.concurrent.atomic.AtomicInteger();
     private final Duration awaitTimeout;
+    /**
+     * This broker's {@code unacked_mutex} token: one per broker, so a lock it took but never heard back about
+     * (see {@link Scripts#LOCK}) is its own on the next pass.
+     */
+    private final byte[] mutexToken = bytes(UUID.randomUUID().toString());
+    /** One restore pass at a time per broker (the mutex is re-entrant for its token). */
+    private final Object restoreLock = new Object();
     private final String clientName;
     private volatile boolean durable;
     private volatile boolean closed;
@@ -728,7 +734,8 @@ public final class RedisBroker implements Broker {
      * workers), gives every delivery whose {@code unacked_index} score is older than the visibility timeout
      * back to the head of the queues its exchange and routing key route to, marked redelivered. Each
      * message is moved by one script that re-checks the score, so a delivery renewed or acked meanwhile
-     * stays where it is. Blocking.
+     * stays where it is. The lock is this broker's token ({@link Scripts#LOCK}): a pass that lost the reply to its
+     * lock (a Redis restart) finds the lock its own on the next pass instead of waiting for it to expire. Blocking.
      *
      * @return how many messages were restored
      */
@@ -736,12 +743,17 @@ public final class RedisBroker implements Broker {
         if (closed) {
             return 0;
         }
-        String token = UUID.randomUUID().toString();
-        String ok = await(redis.set(keys.unackedMutex, bytes(token),
-                SetArgs.Builder.nx().px(options.unackedMutexExpire().toMillis())).toCompletableFuture(),
+        synchronized (restoreLock) {
+            return restoreVisibleLocked();
+        }
+    }
+
+    private int restoreVisibleLocked() {
+        Long locked = await(Scripts.LOCK.<Long>run(redis, ScriptOutputType.INTEGER, new String[] {keys.unackedMutex},
+                mutexToken, bytes(Long.toString(options.unackedMutexExpire().toMillis()))),
                 "taking the unacked_mutex lock");
-        if (!"OK".equals(ok)) {
-            return 0;
+        if (locked == null || locked != 1) {
+            return 0; // another worker restores (kombu's restore_visible skips too)
         }
         int restored = 0;
         try {
@@ -794,13 +806,18 @@ public final class RedisBroker implements Broker {
                 }
             }
         } finally {
-            Scripts.UNLOCK.run(redis, ScriptOutputType.INTEGER, new String[] {keys.unackedMutex}, bytes(token));
+            Scripts.UNLOCK.run(redis, ScriptOutputType.INTEGER, new String[] {keys.unackedMutex}, mutexToken);
         }
         if (restored > 0) {
             LOG.info("Redis {}: restored {} unacknowledged message(s) older than the visibility timeout {}", url,
                     restored, options.visibilityTimeout());
         }
         return restored;
+    }
+
+    /** Test support: this broker's {@code unacked_mutex} token (a copy). */
+    byte[] mutexToken() {
+        return mutexToken.clone();
     }
 
     static byte[] bytes(String s) {

@@ -192,6 +192,24 @@ final class Scripts {
             return n
             """);
 
+    /**
+     * Takes a lock as redis-py's {@code Lock.acquire(blocking=False)} does ({@code SET key token NX PX ms}), or
+     * renews it when it holds {@code token} already: KEYS the lock; ARGV the token, the expiry (ms). Returns 1
+     * when the lock is held with {@code token}, 0 when someone else holds it. Re-entrant for one token, so a lock
+     * whose reply was lost — lettuce sends a command again after a reconnect, and a restarted server may have
+     * kept it in its AOF — is not left to expire (kombu's {@code unacked_mutex_expire}, 300 s) while restore waits.
+     */
+    static final LuaScript LOCK = new LuaScript("""
+            local v = redis.call('GET', KEYS[1])
+            if v == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return 1
+            end
+            if v then return 0 end
+            redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+            return 1
+            """);
+
     /** Releases a lock held with {@code SET key token NX PX} (redis-py {@code Lock.release}). */
     static final LuaScript UNLOCK = new LuaScript("""
             if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end

@@ -184,6 +184,51 @@ class RedisBrokerOptionsTest {
         assertThat(restorer.messageCount(q)).isEqualTo(3);
     }
 
+    /** Crashes a consumer holding one message of {@code q} and makes that message due for restore at once. */
+    private void crashHolderOfOne(String q, String mutexKey) throws Exception {
+        Broker holder = broker("unacked_mutex_key", mutexKey);
+        holder.publish("", q, RedisBrokerTest.msg("held-" + q, 0)).get();
+        LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+        RedisConsumer dead = (RedisConsumer) holder.consume(List.of(q), 1, got::add);
+        Delivery d = got.poll(5, TimeUnit.SECONDS);
+        assertThat(d).isNotNull();
+        dead.crash();
+        // score 0: older than any visibility timeout
+        assertThat(r.zadd(PREFIX + "unacked_index", io.lettuce.core.ZAddArgs.Builder.xx().ch(), 0.0,
+                d.deliveryTag().getBytes(StandardCharsets.UTF_8))).isEqualTo(1L);
+    }
+
+    @Test
+    void restoreSkipsWhileAnotherWorkerHoldsTheUnackedMutex() throws Exception {
+        String mutex = "mutex-" + UUID.randomUUID();
+        String q = queue();
+        crashHolderOfOne(q, mutex);
+        RedisBroker restorer = broker("unacked_mutex_key", mutex);
+        r.set(PREFIX + mutex, "a-python-worker".getBytes(StandardCharsets.UTF_8),
+                io.lettuce.core.SetArgs.Builder.px(300_000));
+        assertThat(restorer.restoreVisible()).isZero();
+        assertThat(restorer.messageCount(q)).isZero();
+        assertThat(r.get(PREFIX + mutex)).asString(StandardCharsets.UTF_8).isEqualTo("a-python-worker");
+        r.del(PREFIX + mutex);
+        assertThat(restorer.restoreVisible()).isEqualTo(1);
+        assertThat(restorer.messageCount(q)).isEqualTo(1);
+        assertThat(r.exists(PREFIX + mutex)).as("released after the pass").isZero();
+    }
+
+    @Test
+    void aMutexThisBrokerTookButNeverHeardBackAboutIsItsOwnOnTheNextPass() throws Exception {
+        // lettuce sends a command again after a reconnect: a SET NX whose reply was lost in a Redis restart may
+        // have left the lock behind with this broker's token (kept by the server's AOF)
+        String mutex = "mutex-" + UUID.randomUUID();
+        String q = queue();
+        crashHolderOfOne(q, mutex);
+        RedisBroker restorer = broker("unacked_mutex_key", mutex);
+        r.set(PREFIX + mutex, restorer.mutexToken(), io.lettuce.core.SetArgs.Builder.px(300_000));
+        assertThat(restorer.restoreVisible()).isEqualTo(1);
+        assertThat(restorer.messageCount(q)).isEqualTo(1);
+        assertThat(r.exists(PREFIX + mutex)).as("released after the pass").isZero();
+    }
+
     @Test
     void healthCheckIntervalPingsAnIdleConnection() {
         RedisBroker b = broker("health_check_interval", 0.1);
