@@ -75,7 +75,8 @@ public final class Celeriac implements Client {
     private final EagerExecutor eager;
     private final org.celeriac.core.routing.TaskRoutes routes;
     private final String oid = UUID.randomUUID().toString();
-    private final boolean replyToFromBackend;
+    /** The {@code reply_to} of task messages sent without one: the backend's ({@code rpc://}) or {@link #oid}. */
+    private final String replyTo;
     private final boolean sendSentEvent;
     private final boolean brokerDelays;
     private final Object sentEventsLock = new Object();
@@ -115,24 +116,9 @@ public final class Celeriac implements Client {
             throw e;
         }
         this.backend = rb;
-        this.replyToFromBackend = rb != null && repliesToCaller(settings);
+        this.replyTo = rb != null ? rb.replyTo().orElse(oid) : oid;
         this.sendSentEvent = settings.bool("task_send_sent_event", false);
         this.eager = new EagerExecutor(this);
-    }
-
-    /**
-     * Whether the result backend is Celery's {@code rpc://} (also reached as Celery 3's {@code amqp://}), which names
-     * the caller's reply queue itself: it sets {@code reply_to} on task messages that have none and starts consuming
-     * that queue, so core must leave the property to it.
-     */
-    private static boolean repliesToCaller(Settings settings) {
-        Optional<String> url = settings.string("result_backend");
-        if (url.isEmpty() || url.get().isBlank()) {
-            return false;
-        }
-        int colon = url.get().indexOf(':');
-        String scheme = colon < 0 ? url.get() : url.get().substring(0, colon);
-        return scheme.equalsIgnoreCase("rpc") || scheme.equalsIgnoreCase("amqp");
     }
 
     /** A builder; with nothing set, everything comes from the configuration sources (see {@link Builder}). */
@@ -208,8 +194,9 @@ public final class Celeriac implements Client {
 
     /**
      * This app's object id (Celery's {@code app.thread_oid}, a UUID string): the {@code reply_to} property of the
-     * task messages it sends when no result backend names a reply queue itself. With {@code rpc://} the reply queue
-     * of that backend is used instead (it is the app's oid there, as in Celery's {@code RPCBackend.oid}).
+     * task messages it sends when the result backend names no reply queue itself ({@link ResultBackend#replyTo()}).
+     * With {@code rpc://} the reply queue of that backend is used instead (Celery's {@code RPCBackend.oid}), also
+     * when the backend was given to {@link Builder#resultBackend} rather than configured.
      */
     public String oid() {
         return oid;
@@ -424,7 +411,8 @@ public final class Celeriac implements Client {
      * {@code app.send_task} → {@code amqp.send_task_message} does:
      * <ul>
      * <li>{@code reply_to}: when {@code t} has none (null or empty), this app's {@link #oid()}, as Celery's
-     *     {@code reply_to or self.thread_oid}; with the {@code rpc://} result backend the backend's reply queue;</li>
+     *     {@code reply_to or self.thread_oid}; with a result backend that names one ({@code rpc://}), its reply
+     *     queue ({@link ResultBackend#replyTo()});</li>
      * <li>countdown/ETA ({@code t.eta()}, kept in the {@code eta} header for every worker): when the broker has
      *     durable delayed delivery ({@link BrokerCapabilities#delayedDelivery()} and
      *     {@link BrokerCapabilities#durable()}) and the ETA is further away than its
@@ -462,8 +450,8 @@ public final class Celeriac implements Client {
         if (transaction != null) {
             requireTransactionalPublish(t.name());
         }
-        if ((t.replyTo() == null || t.replyTo().isEmpty()) && !replyToFromBackend) {
-            t = withReplyTo(t, oid);
+        if (t.replyTo() == null || t.replyTo().isEmpty()) {
+            t = withReplyTo(t, replyTo);
         }
         if (queue != null && createMissingQueues && declared.add(queue)) {
             try {

@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.celeriac.api.ApplyOptions;
@@ -26,7 +27,16 @@ import org.celeriac.core.registry.TaskRegistry;
 import org.celeriac.core.worker.Worker;
 import org.celeriac.spi.broker.Consumer;
 import org.celeriac.spi.broker.Delivery;
+import org.celeriac.spi.ConnectionUrl;
+import org.celeriac.spi.ProviderContext;
+import org.celeriac.spi.Settings;
+import org.celeriac.spi.backend.ResultBackend;
+import org.celeriac.spi.broker.Broker;
+import org.celeriac.spi.serializer.Serializer;
+import org.celeriac.tck.TckProviders;
+import org.celeriac.transport.amqp.AmqpBrokerProvider;
 import org.celeriac.transport.amqp.RpcResultBackend;
+import org.celeriac.transport.amqp.RpcResultBackendProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -132,7 +142,7 @@ class ClientAmqpTest {
             String replyQueue = ((RpcResultBackend) rpc.resultBackend().orElseThrow()).replyQueue();
             assertThat(got).extracting(d -> d.message().properties().replyTo())
                     .containsExactlyInAnyOrder(redisBackend.oid(), replyQueue);
-            assertThat(replyQueue).isNotEqualTo(rpc.oid()); // the rpc:// backend names its own queue; core leaves it
+            assertThat(replyQueue).isNotEqualTo(rpc.oid()); // the rpc:// backend names its own queue (replyTo())
 
             // and rpc:// still gets its results there: run the rpc task with a worker
             try (Celeriac workerApp = app("rpc://", Map.of());
@@ -145,6 +155,48 @@ class ClientAmqpTest {
                 // the first rpc task, read above without an ack, went back to the queue: its result comes the same way
                 assertThat(((Number) viaRpc.get(WAIT)).intValue()).isEqualTo(2);
             }
+        }
+    }
+
+    @Test
+    void anRpcBackendGivenToTheBuilderGetsTheResultsOfItsAppsTasks() throws Exception {
+        // no result_backend setting: only the backend object says that results come back through its reply queue
+        String queue = Interop.uniqueQueue("rpcobject");
+        Settings settings = Settings.of(Map.of());
+        ProviderContext base = TckProviders.context(settings);
+        Broker amqp = new AmqpBrokerProvider().create(ConnectionUrl.parse(AmqpInterop.url(vhost)), settings, base);
+        ResultBackend rpcBackend = new RpcResultBackendProvider().create(ConnectionUrl.parse("rpc://"), settings,
+                new ProviderContext() {
+                    @Override
+                    public Optional<Broker> broker() {
+                        return Optional.of(amqp);
+                    }
+
+                    @Override
+                    public Serializer resultSerializer() {
+                        return base.resultSerializer();
+                    }
+
+                    @Override
+                    public Serializer serializer(String contentTypeOrName) {
+                        return base.serializer(contentTypeOrName);
+                    }
+
+                    @Override
+                    public String nodeName() {
+                        return base.nodeName();
+                    }
+                });
+        try (Celeriac client = Celeriac.builder().broker(amqp).resultBackend(rpcBackend)
+                .set("celeriac_data_dir", dir.toString()).registry(TaskRegistry.of(List.of(stamp()))).build();
+             Celeriac workerApp = app("rpc://", Map.of());
+             Worker worker = new Worker(workerApp, new Worker.Options("rpcobject@%h", List.of(queue), 1,
+                     Worker.Pool.THREADS, 1))) {
+            worker.start();
+            AsyncResult<Object> r = client.task("client.stamp").applyAsync(List.of(7), null,
+                    ApplyOptions.builder().queue(queue).build());
+            assertThat(((Number) r.get(WAIT)).intValue()).as("the result, through the given rpc:// backend").isEqualTo(7);
+            assertThat(rpcBackend.replyTo()).isPresent();
         }
     }
 

@@ -132,6 +132,17 @@ public interface ResultBackend extends AutoCloseable {
      */
     long cleanup();
 
+    /**
+     * The {@code reply_to} this backend needs on the task messages its app sends, when it receives results through
+     * a queue of the caller's own (Celery's {@code rpc://}: its {@code oid} queue, {@code celery/backends/rpc.py}
+     * {@code RPCBackend.oid}). Core sets it on every task message that has none; with the default (empty) core sets
+     * the app's oid, as Celery's {@code send_task} does ({@code reply_to or self.thread_oid}). Non-blocking,
+     * thread-safe; the value never changes for one backend.
+     */
+    default Optional<String> replyTo() {
+        return Optional.empty();
+    }
+
     /** Leases, counters and key/value with TTL in this backend, when it offers them. */
     default Optional<Coordination> coordination() {
         return Optional.empty();

@@ -39,9 +39,9 @@ import org.slf4j.LoggerFactory;
  * <p>The reply queue is declared as Python declares its {@code oid} queue: non-durable, auto-delete,
  * {@code x-expires} = {@code result_expires} in milliseconds, reached through the default exchange only. It is
  * declared, and consumed with automatic acknowledgement (Celery's {@code no_ack=True}), the first time this
- * process sends a task or waits for a result, never in a process that only runs tasks. While this backend is
- * open, task messages published through its broker without {@code reply_to} get this queue as {@code reply_to}
- * (Celery clients always set it).
+ * process sends a task or waits for a result, never in a process that only runs tasks. Core sets this queue as
+ * {@code reply_to} on its app's task messages ({@link #replyTo()}); while this backend is open, task messages
+ * published through its broker without {@code reply_to} get it too (Celery clients always set it).
  *
  * <p>A {@link #store(TaskMeta)} without a request is a result for this very process (eager calls): it goes to
  * the local cache, not to the wire. Groups and chords are refused as Celery refuses them.
@@ -108,12 +108,30 @@ public final class RpcResultBackend implements ResultBackend {
         return new ResultBackendCapabilities(true, true, false, true, false);
     }
 
+    /** Core sets this queue as {@code reply_to} on the task messages of its app. */
+    @Override
+    public Optional<String> replyTo() {
+        return Optional.of(replyQueue);
+    }
+
+    /**
+     * Celery's {@code on_task_call}: a task message that names this process's reply queue (or none: it gets it)
+     * declares and starts consuming that queue before it is published, so no result can arrive before the queue
+     * exists.
+     */
     private Message withReplyTo(Message m) {
-        if (closed || m.properties().replyTo() != null || !m.headers().containsKey("task")) {
+        if (closed || !m.headers().containsKey("task")) {
             return m;
         }
-        ensureConsuming();
-        return new Message(m.headers(), m.properties().toBuilder().replyTo(replyQueue).build(), m.body());
+        String replyTo = m.properties().replyTo();
+        if (replyTo == null || replyTo.isEmpty()) {
+            ensureConsuming();
+            return new Message(m.headers(), m.properties().toBuilder().replyTo(replyQueue).build(), m.body());
+        }
+        if (replyTo.equals(replyQueue)) {
+            ensureConsuming();
+        }
+        return m;
     }
 
     /** Declares the reply queue and starts consuming it, once. */
