@@ -18,11 +18,12 @@ import org.slf4j.LoggerFactory;
  * broadcast. Never fails the start: errors are logged.
  *
  * <p>Deviation from Celery, which always waits the whole second: where the transport reports how many subscribers
- * got the {@code hello} ({@link org.celeriac.spi.broker.Broker#publishBroadcastCounted}; Redis does), mingle ends as
- * soon as that many nodes have replied, and at once when nobody else listens ("all alone"). The worker's own
- * remote-control server is started after mingle ({@code Worker.start}, as Celery's {@code Control} bootstep comes
- * after {@code Mingle}), so the count is of the other workers. The one-second bound stays for transports that
- * cannot count (RabbitMQ, {@code memory://}) and when a receiver does not answer.
+ * got the {@code hello} ({@link org.celeriac.spi.broker.Broker#publishBroadcastCounted}: Redis counts them, RabbitMQ
+ * tells only that there are none), mingle ends as soon as that many nodes have replied, and at once when nobody else
+ * listens ("all alone"). The worker's own remote-control server is started after mingle ({@code Worker.start}, as
+ * Celery's {@code Control} bootstep comes after {@code Mingle}), so the count is of the other workers. The
+ * one-second bound stays when the count is unknown (RabbitMQ with other workers, {@code memory://}) and when a
+ * receiver does not answer.
  */
 final class Mingle {
     private static final Logger LOG = LoggerFactory.getLogger("celeriac.worker.mingle");

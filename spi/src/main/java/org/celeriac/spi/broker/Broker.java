@@ -98,7 +98,8 @@ public interface Broker extends AutoCloseable {
      * subscribers that got it: one that subscribes later is not counted and never sees the message. It counts the
      * broker's subscriptions (connections), not the handlers behind them: a process that put several handlers for
      * one exchange on one subscription counts once. Redis: the reply of {@code PUBLISH} (receiving clients, pattern
-     * subscriptions included, on the server that got it). Non-blocking like {@link #publish}. Thread-safe.
+     * subscriptions included, on the server that got it). AMQP: 0 when RabbitMQ returned the mandatory publish (no
+     * queue bound), else unknown. Non-blocking like {@link #publish}. Thread-safe.
      *
      * <p>The default delegates to {@link #publishBroadcast} and completes with an empty count (unknown), which
      * callers must treat as "wait the full timeout".

@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -416,7 +417,7 @@ public final class AmqpBroker implements Broker {
 
     private static void complete(PendingConfirms.Entry p, String nack) {
         if (p.returned != null) {
-            p.future.completeExceptionally(new BrokerException(p.returned));
+            p.future.completeExceptionally(new UnroutableException(p.returned));
         } else if (nack != null) {
             p.future.completeExceptionally(new BrokerException(nack + " (exchange '" + p.exchange + "', routing key '"
                     + p.routingKey + "')"));
@@ -542,6 +543,28 @@ public final class AmqpBroker implements Broker {
     public CompletableFuture<Void> publishBroadcast(String exchange, String routingKey, Message message) {
         declareBroadcastExchange(exchange);
         return send(exchange, routingKey, message, false);
+    }
+
+    /**
+     * {@link #publishBroadcast}, mandatory: RabbitMQ returns the message when no queue is bound to the exchange, so
+     * the count is 0 then (nobody listens: mingle's "all alone" needs no wait); when it was routed, AMQP 0-9-1 does not
+     * say to how many queues, so the count is unknown (empty).
+     */
+    @Override
+    public CompletableFuture<OptionalInt> publishBroadcastCounted(String exchange, String routingKey, Message message) {
+        declareBroadcastExchange(exchange);
+        return send(exchange, routingKey, message, true).handle((v, e) -> {
+            if (e == null) {
+                return OptionalInt.empty();
+            }
+            Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                    ? e.getCause() : e;
+            if (cause instanceof UnroutableException) {
+                return OptionalInt.of(0);
+            }
+            throw cause instanceof BrokerException b ? b
+                    : new BrokerException("broadcast to exchange '" + exchange + "' failed: " + cause, cause);
+        });
     }
 
     @Override

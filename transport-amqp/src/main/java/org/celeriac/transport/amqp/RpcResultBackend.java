@@ -241,7 +241,7 @@ public final class RpcResultBackend implements ResultBackend {
         try {
             broker.send("", request.replyTo(), m, true).get(confirmTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof BrokerException b && b.getMessage().contains("unroutable")) {
+            if (e.getCause() instanceof UnroutableException) {
                 LOG.warn("task {}: the caller's reply queue '{}' is gone (the client exited?); its {} state was dropped",
                         meta.taskId(), request.replyTo(), meta.state());
                 return;
