@@ -87,6 +87,16 @@ class StartupTest {
             assertThat(worker).doesNotContain("TieredStopAtLevel");
         }
         assertThat(run(launcher, Map.of(), "java-opts", "beat")).contains("-XX:+UseSerialGC", "celeriac-beat.jsa");
+        // one archive per broker scheme: an archive written by a Redis worker would cost a RabbitMQ worker memory
+        Path lib = launcher.resolveSibling(".celeriac-build/lib-1");
+        assertThat(run(launcher, Map.of(), "java-opts", "worker", "-b", "redis://:secret@h:6379/0").split(" "))
+                .contains("-XX:SharedArchiveFile=" + lib.resolve("celeriac-worker-redis.jsa"));
+        assertThat(run(launcher, Map.of(), "java-opts", "--broker=AMQP://guest:guest@h//", "worker").split(" "))
+                .contains("-XX:SharedArchiveFile=" + lib.resolve("celeriac-worker-amqp.jsa"));
+        assertThat(run(launcher, Map.of("CELERY_BROKER_URL", "sentinel://h:26379;sentinel://h2:26379"), "java-opts",
+                "beat").split(" ")).contains("-XX:SharedArchiveFile=" + lib.resolve("celeriac-beat-sentinel.jsa"));
+        assertThat(run(launcher, Map.of("CELERIAC_BROKER_URL", "sqla+postgresql://u@h/db"), "java-opts", "worker")
+                .split(" ")).contains("-XX:SharedArchiveFile=" + lib.resolve("celeriac-worker-sqla+postgresql.jsa"));
         assertThat(run(launcher, Map.of(), "java-opts", "call", "tasks.add")).isBlank();
         assertThat(run(launcher, Map.of("CELERIAC_JAVA_OPTS", "-Xmx1g -XX:+UseG1GC"), "java-opts", "worker"))
                 .isEqualTo("-Xmx1g -XX:+UseG1GC");
@@ -109,6 +119,8 @@ class StartupTest {
             ProcessBuilder pb = new ProcessBuilder(launcher.toString(), "worker", "-A", "org.celeriac.examples.Tasks",
                     "-c", "2", "-n", "startup" + start + "@%h").redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().remove("CELERIAC_JAVA_OPTS");
+            pb.environment().remove("CELERIAC_BROKER_URL");
+            pb.environment().remove("CELERY_BROKER_URL");
             pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
             pb.environment().put("CELERIAC_DATA_DIR", dir.resolve("data").toString());
             Process p = pb.start();
@@ -143,7 +155,7 @@ class StartupTest {
             long pid = Long.parseLong(Files.readString(pidfile).strip());
             String cmdline = Files.readString(Path.of("/proc/" + pid + "/cmdline")).replace('\0', ' ');
             assertThat(cmdline).contains("-XX:+UseSerialGC", "-Xms8m", "-Dio.netty.allocator.type=unpooled",
-                    "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker.jsa"),
+                    "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker-jdbc.jsa"),
                     " worker -n m1@");
         } finally {
             List<String> stop = new ArrayList<>(List.of("multi", "stopwait"));
@@ -196,6 +208,8 @@ class StartupTest {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().remove("CELERIAC_JAVA_OPTS");
+        pb.environment().remove("CELERIAC_BROKER_URL"); // they name the archive (one per broker scheme)
+        pb.environment().remove("CELERY_BROKER_URL");
         pb.environment().putAll(env);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process p = pb.start();
