@@ -165,7 +165,7 @@ public final class RedisResultBackend implements ResultBackend {
         this.serializer = Objects.requireNonNull(serializer, "serializer");
         this.json = "application/json".equals(serializer.contentType());
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
-        this.client = RedisClient.create(resources, uri);
+        this.client = new LeanRedisClient(resources, uri);
         client.setOptions(options.clientOptions());
         try {
             this.connection = client.connect(CODEC);

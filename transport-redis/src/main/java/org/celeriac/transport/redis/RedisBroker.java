@@ -159,7 +159,7 @@ public final class RedisBroker implements Broker {
         this.envelope = new KombuEnvelope(json);
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
                 .nettyCustomizer(FLUSH_CONSOLIDATION).build();
-        this.client = RedisClient.create(resources, uri);
+        this.client = new LeanRedisClient(resources, uri);
         client.setOptions(RedisConnectionFactory.clientOptions(options));
         try {
             this.connection = client.connect(CODEC);
