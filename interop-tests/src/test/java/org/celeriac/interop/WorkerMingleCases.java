@@ -78,14 +78,21 @@ abstract class WorkerMingleCases {
 
     /** The arguments of mingle's DEBUG record for the last start: receivers, replies, all replied, elapsed ms. */
     protected Object[] outcome() {
-        List<ILoggingEvent> records = log.list.stream()
+        List<ILoggingEvent> records = events().stream()
                 .filter(e -> e.getMessage().startsWith("mingle: hello reached")).toList();
         assertThat(records).as("mingle's outcome record").isNotEmpty();
         return records.get(records.size() - 1).getArgumentArray();
     }
 
     protected List<String> messages() {
-        return log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+        return events().stream().map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** A copy of what was logged (the appender appends under its own lock, from the workers' threads). */
+    private List<ILoggingEvent> events() {
+        synchronized (log) {
+            return new ArrayList<>(log.list);
+        }
     }
 
     @Test

@@ -27,14 +27,21 @@ public final class LogCapture implements AutoCloseable {
 
     /** Formatted messages at {@code level} or above. */
     public List<String> messages(Level level) {
-        return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
+        return events().stream().filter(e -> e.getLevel().isGreaterOrEqual(level))
                 .map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     /** Formatted messages at exactly {@code level}. */
     public List<String> exactly(Level level) {
-        return appender.list.stream().filter(e -> e.getLevel().equals(level))
+        return events().stream().filter(e -> e.getLevel().equals(level))
                 .map(ILoggingEvent::getFormattedMessage).toList();
+    }
+
+    /** A copy of what was logged (the appender appends under its own lock, from any thread). */
+    private List<ILoggingEvent> events() {
+        synchronized (appender) {
+            return new java.util.ArrayList<>(appender.list);
+        }
     }
 
     @Override

@@ -78,7 +78,11 @@ class WorkerEtaTest {
     }
 
     private boolean logged(String text) {
-        return log.list.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
+        List<ILoggingEvent> events;
+        synchronized (log) { // the appender appends under its own lock, from the worker's threads
+            events = new ArrayList<>(log.list);
+        }
+        return events.stream().anyMatch(e -> e.getFormattedMessage().contains(text));
     }
 
     @Test
