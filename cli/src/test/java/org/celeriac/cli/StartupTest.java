@@ -81,7 +81,7 @@ class StartupTest {
                 "-Dio.netty.allocator.type=unpooled", "-XX:+AutoCreateSharedArchive",
                 "-XX:SharedArchiveFile=" + launcher.resolveSibling(".celeriac-build/lib-1/celeriac-worker.jsa"));
         // C1 only where C2's compiler thread would compete with the worker for one of two CPUs (nproc)
-        if (Runtime.getRuntime().availableProcessors() <= 2) {
+        if (nproc() <= 2) {
             assertThat(worker.split(" ")).contains("-XX:TieredStopAtLevel=1");
         } else {
             assertThat(worker).doesNotContain("TieredStopAtLevel");
@@ -108,6 +108,14 @@ class StartupTest {
         Files.writeString(cpFile, Files.readString(cpFile).strip() + ":" + classes + "\n");
         assertThat(run(launcher, Map.of(), "java-opts", "worker")).contains("-XX:+UseSerialGC")
                 .doesNotContain("SharedArchive");
+    }
+
+    /** The CPUs the launcher counts: {@code nproc} (affinity only; the JVM also honours a cgroup quota, so they can differ). */
+    private static int nproc() throws Exception {
+        Process p = new ProcessBuilder("nproc").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes()).strip();
+        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+        return out.matches("\\d+") ? Integer.parseInt(out) : 4; // the launcher's fallback without nproc
     }
 
     @Test
