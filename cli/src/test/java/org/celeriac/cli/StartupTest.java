@@ -110,7 +110,10 @@ class StartupTest {
                 .doesNotContain("SharedArchive");
     }
 
-    /** The CPUs the launcher counts: {@code nproc} (affinity only; the JVM also honours a cgroup quota, so they can differ). */
+    /**
+     * The CPUs the launcher counts: {@code nproc} (affinity only; the JVM's count also honours a cgroup quota, so
+     * the two can differ).
+     */
     private static int nproc() throws Exception {
         Process p = new ProcessBuilder("nproc").redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes()).strip();
