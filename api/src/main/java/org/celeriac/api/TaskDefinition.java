@@ -51,4 +51,73 @@ public interface TaskDefinition {
     default RetryPolicy retryPolicy() {
         return RetryPolicy.NONE;
     }
+
+    /**
+     * What a task does, as a lambda: {@link #run}'s contract (same arguments, return value and exceptions).
+     * Implementations must be thread-safe.
+     */
+    @FunctionalInterface
+    interface Body {
+        /** See {@link TaskDefinition#run}. */
+        Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) throws Exception;
+    }
+
+    /**
+     * A task from a lambda, for apps that register tasks in code ({@code TaskRegistry.of(...)}) rather than through
+     * {@link Task @Task} and {@code ServiceLoader} (it has no no-argument constructor, so it cannot be listed in
+     * {@code META-INF/services}). Its {@link #declaringClass()} is the class whose code holds the lambda (for
+     * {@code celeriac worker -A}). Immutable; as thread-safe as {@code body}.
+     *
+     * @param name the registered name, e.g. {@code "tasks.add"}; not null
+     * @param options the options; not null ({@link TaskOptions#DEFAULTS} for none)
+     * @param body what the task does; not null
+     * @throws NullPointerException when an argument is null
+     */
+    static TaskDefinition of(String name, TaskOptions options, Body body) {
+        return of(name, options, RetryPolicy.NONE, body);
+    }
+
+    /**
+     * {@link #of(String, TaskOptions, Body)} with automatic retry options ({@code autoretry_for}, …).
+     *
+     * @param retryPolicy the retry options; not null ({@link RetryPolicy#NONE} for none)
+     * @throws NullPointerException when an argument is null
+     */
+    static TaskDefinition of(String name, TaskOptions options, RetryPolicy retryPolicy, Body body) {
+        java.util.Objects.requireNonNull(name, "name");
+        java.util.Objects.requireNonNull(options, "options");
+        java.util.Objects.requireNonNull(retryPolicy, "retryPolicy");
+        java.util.Objects.requireNonNull(body, "body");
+        return new TaskDefinition() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public TaskOptions options() {
+                return options;
+            }
+
+            @Override
+            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) throws Exception {
+                return body.run(context, args, kwargs);
+            }
+
+            @Override
+            public Class<?> declaringClass() {
+                return body.getClass().getNestHost(); // a lambda's hidden class is nested in the class that wrote it
+            }
+
+            @Override
+            public RetryPolicy retryPolicy() {
+                return retryPolicy;
+            }
+
+            @Override
+            public String toString() {
+                return "TaskDefinition[" + name + "]";
+            }
+        };
+    }
 }

@@ -6,10 +6,8 @@ import static org.awaitility.Awaitility.await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -27,22 +25,7 @@ class EventsCommandTest {
     private Worker worker;
 
     private static TaskDefinition add() {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return "tasks.add";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue();
-            }
-        };
+        return TaskDefinition.of("tasks.add", TaskOptions.DEFAULTS, (context, args, kwargs) -> ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue());
     }
 
     private void startWorker(boolean taskEvents) {

@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -26,22 +24,7 @@ class RemoteControlCommandsTest {
     private Worker worker;
 
     private static TaskDefinition task(String name) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue();
-            }
-        };
+        return TaskDefinition.of(name, TaskOptions.DEFAULTS, (context, args, kwargs) -> ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue());
     }
 
     @BeforeEach

@@ -7,12 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.awaitility.Awaitility;
 import org.celeriac.api.AsyncResult;
 import org.celeriac.api.PythonException;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskFailedException;
 import org.celeriac.api.TaskListener;
@@ -49,22 +47,7 @@ class CanvasEmbeddedDefaultTest {
     private Worker worker;
 
     private static TaskDefinition task(String name, java.util.function.Function<List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(args);
-            }
-        };
+        return TaskDefinition.of(name, TaskOptions.DEFAULTS, (context, args, kwargs) -> body.apply(args));
     }
 
     @BeforeAll

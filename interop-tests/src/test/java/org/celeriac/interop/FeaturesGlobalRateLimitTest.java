@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -60,24 +59,11 @@ class FeaturesGlobalRateLimitTest {
         String queue = Interop.uniqueQueue("f-global-" + scope);
         queues.add(queue);
         List<Long> starts = Collections.synchronizedList(new ArrayList<>());
-        TaskDefinition limited = new TaskDefinition() {
-            @Override
-            public String name() {
-                return "f.global";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                starts.add(System.currentTimeMillis());
-                nodes.add(context.hostname());
-                return 1L;
-            }
-        };
+        TaskDefinition limited = TaskDefinition.of("f.global", TaskOptions.DEFAULTS, (context, args, kwargs) -> {
+            starts.add(System.currentTimeMillis());
+            nodes.add(context.hostname());
+            return 1L;
+        });
         Celeriac client = null;
         for (String node : List.of("g1", "g2")) {
             Celeriac app = Celeriac.builder().set("broker_url", url).set("result_backend", url)

@@ -48,22 +48,7 @@ class FeaturesPythonClientTest {
     private Worker worker;
 
     private static TaskDefinition task(String name, TaskOptions options, BiFunction<TaskContext, List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return options;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(context, args);
-            }
-        };
+        return TaskDefinition.of(name, options, (context, args, kwargs) -> body.apply(context, args));
     }
 
     @BeforeAll

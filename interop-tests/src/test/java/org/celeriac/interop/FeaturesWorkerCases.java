@@ -109,27 +109,7 @@ abstract class FeaturesWorkerCases {
 
     private static TaskDefinition task(String name, TaskOptions options, RetryPolicy retry,
                                        BiFunction<TaskContext, List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return options;
-            }
-
-            @Override
-            public RetryPolicy retryPolicy() {
-                return retry;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(context, args);
-            }
-        };
+        return TaskDefinition.of(name, options, retry, (context, args, kwargs) -> body.apply(context, args));
     }
 
     private static TaskDefinition task(String name, BiFunction<TaskContext, List<Object>, Object> body) {

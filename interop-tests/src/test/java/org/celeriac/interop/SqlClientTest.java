@@ -16,7 +16,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -47,23 +46,10 @@ class SqlClientTest {
     private final Map<String, Instant> ranAt = new ConcurrentHashMap<>();
 
     private TaskDefinition stamp() {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return "client.stamp";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                ranAt.put(context.id(), Instant.now());
-                return args.get(0);
-            }
-        };
+        return TaskDefinition.of("client.stamp", TaskOptions.DEFAULTS, (context, args, kwargs) -> {
+            ranAt.put(context.id(), Instant.now());
+            return args.get(0);
+        });
     }
 
     private Celeriac app(String url, Map<String, Object> extra) {

@@ -11,12 +11,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -44,23 +42,10 @@ class SqlTransactionalEnqueueTest {
     private final Set<String> ran = ConcurrentHashMap.newKeySet();
 
     private TaskDefinition ship() {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return "outbox.ship";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                ran.add(String.valueOf(args.get(0)));
-                return "shipped " + args.get(0);
-            }
-        };
+        return TaskDefinition.of("outbox.ship", TaskOptions.DEFAULTS, (context, args, kwargs) -> {
+            ran.add(String.valueOf(args.get(0)));
+            return "shipped " + args.get(0);
+        });
     }
 
     @ParameterizedTest

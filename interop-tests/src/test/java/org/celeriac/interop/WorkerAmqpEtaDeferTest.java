@@ -15,7 +15,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -70,24 +69,11 @@ class WorkerAmqpEtaDeferTest {
     }
 
     private TaskRegistry tasks() {
-        return TaskRegistry.of(List.of(new TaskDefinition() {
-            @Override
-            public String name() {
-                return "it.stamp";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                started.putIfAbsent(context.id(), Instant.now());
-                runs.add(context.id());
-                return true;
-            }
-        }));
+        return TaskRegistry.of(List.of(TaskDefinition.of("it.stamp", TaskOptions.DEFAULTS, (context, args, kwargs) -> {
+            started.putIfAbsent(context.id(), Instant.now());
+            runs.add(context.id());
+            return true;
+        })));
     }
 
     private Worker worker(String queue) {

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.celeriac.api.ApplyOptions;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.Celeriac;
@@ -48,22 +47,7 @@ class WorkerKryoPayloadTest {
         log.start();
         workerLog.addAppender(log);
         String ns = "memory://kryo" + UUID.randomUUID().toString().replace("-", "");
-        TaskDefinition add = new TaskDefinition() {
-            @Override
-            public String name() {
-                return "it.kryo.add";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue();
-            }
-        };
+        TaskDefinition add = TaskDefinition.of("it.kryo.add", TaskOptions.DEFAULTS, (context, args, kwargs) -> ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue());
         app = Celeriac.builder().set("broker_url", ns).set("result_backend", ns).set("task_serializer", "kryo")
                 .set("accept_content", List.of("json", "kryo")).registry(TaskRegistry.of(List.of(add))).build();
         resources.add(app);

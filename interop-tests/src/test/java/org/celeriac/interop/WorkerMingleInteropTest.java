@@ -16,7 +16,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskFailedException;
 import org.celeriac.api.TaskOptions;
@@ -55,22 +54,7 @@ class WorkerMingleInteropTest {
         resources.add(redis);
         url = redis.url(0);
         queue = Interop.uniqueQueue("mingle");
-        TaskDefinition add = new TaskDefinition() {
-            @Override
-            public String name() {
-                return "tasks.add";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue();
-            }
-        };
+        TaskDefinition add = TaskDefinition.of("tasks.add", TaskOptions.DEFAULTS, (context, args, kwargs) -> ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue());
         app = Celeriac.builder().set("broker_url", url).set("result_backend", url)
                 .registry(TaskRegistry.of(List.of(add))).build();
         resources.add(app);

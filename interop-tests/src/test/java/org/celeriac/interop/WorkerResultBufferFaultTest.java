@@ -15,7 +15,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.api.TaskState;
@@ -60,22 +59,7 @@ class WorkerResultBufferFaultTest {
     }
 
     private static TaskRegistry tasks() {
-        TaskDefinition add = new TaskDefinition() {
-            @Override
-            public String name() {
-                return "it.add";
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue();
-            }
-        };
+        TaskDefinition add = TaskDefinition.of("it.add", TaskOptions.DEFAULTS, (context, args, kwargs) -> ((Number) args.get(0)).longValue() + ((Number) args.get(1)).longValue());
         return TaskRegistry.of(List.of(add));
     }
 

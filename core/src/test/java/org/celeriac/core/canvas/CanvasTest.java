@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.UUID;
 import org.celeriac.api.AsyncResult;
 import org.celeriac.api.PythonException;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskFailedException;
 import org.celeriac.api.TaskOptions;
@@ -34,22 +33,7 @@ class CanvasTest {
     }
 
     static TaskDefinition task(String name, java.util.function.Function<List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(args);
-            }
-        };
+        return TaskDefinition.of(name, TaskOptions.DEFAULTS, (context, args, kwargs) -> body.apply(args));
     }
 
     static TaskRegistry registry() {

@@ -31,22 +31,7 @@ class WorkerEventsTest {
     private final List<String> routingKeys = new CopyOnWriteArrayList<>();
 
     private static TaskDefinition task(String name, BiFunction<TaskContext, List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return TaskOptions.DEFAULTS;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(context, args);
-            }
-        };
+        return TaskDefinition.of(name, TaskOptions.DEFAULTS, (context, args, kwargs) -> body.apply(context, args));
     }
 
     private Celeriac app(boolean taskEvents) {

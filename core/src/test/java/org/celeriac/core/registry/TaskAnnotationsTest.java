@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.celeriac.api.RetryPolicy;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskOptions;
 import org.celeriac.core.config.ConfigException;
@@ -16,22 +15,7 @@ import org.junit.jupiter.api.Test;
 class TaskAnnotationsTest {
 
     private static TaskDefinition task(String name, TaskOptions options) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return options;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return "ran " + name;
-            }
-        };
+        return TaskDefinition.of(name, options, (context, args, kwargs) -> "ran " + name);
     }
 
     @Test

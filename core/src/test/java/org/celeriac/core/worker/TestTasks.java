@@ -2,7 +2,6 @@ package org.celeriac.core.worker;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
@@ -17,22 +16,7 @@ final class TestTasks {
     }
 
     static TaskDefinition task(String name, TaskOptions options, BiFunction<TaskContext, List<Object>, Object> body) {
-        return new TaskDefinition() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public TaskOptions options() {
-                return options;
-            }
-
-            @Override
-            public Object run(TaskContext context, List<Object> args, Map<String, Object> kwargs) {
-                return body.apply(context, args);
-            }
-        };
+        return TaskDefinition.of(name, options, (context, args, kwargs) -> body.apply(context, args));
     }
 
     static TaskDefinition add() {

@@ -16,7 +16,6 @@ import org.celeriac.api.ApplyOptions;
 import org.celeriac.api.AsyncResult;
 import org.celeriac.api.RetryPolicy;
 import org.celeriac.api.SoftTimeLimitExceededException;
-import org.celeriac.api.TaskContext;
 import org.celeriac.api.TaskDefinition;
 import org.celeriac.api.TaskFailedException;
 import org.celeriac.api.TaskOptions;
@@ -295,30 +294,12 @@ class WorkerLimitsTest {
 
     @Test
     void autoretryForRetriesMatchingExceptionsThenSucceedsOrFailsWithTheOriginalError() {
-        TaskDefinition flaky = new TaskDefinition() {
-            @Override
-            public String name() {
-                return "t.autoretry";
+        TaskDefinition flaky = TaskDefinition.of("t.autoretry", new TaskOptions(null, null, 2, Duration.ofMillis(20), null, null, null, null, null, null), new RetryPolicy(List.of("IllegalStateException"), null, null, true), (c, args, kwargs) -> {
+            if (c.retries() < ((Number) args.get(0)).intValue()) {
+                throw new IllegalStateException("attempt " + c.retries());
             }
-
-            @Override
-            public TaskOptions options() {
-                return new TaskOptions(null, null, 2, Duration.ofMillis(20), null, null, null, null, null, null);
-            }
-
-            @Override
-            public RetryPolicy retryPolicy() {
-                return new RetryPolicy(List.of("IllegalStateException"), null, null, true);
-            }
-
-            @Override
-            public Object run(TaskContext c, List<Object> args, Map<String, Object> kwargs) {
-                if (c.retries() < ((Number) args.get(0)).intValue()) {
-                    throw new IllegalStateException("attempt " + c.retries());
-                }
-                return (long) c.retries();
-            }
-        };
+            return (long) c.retries();
+        });
         Celeriac app = app(Map.of(), flaky);
         worker(app, 1);
         assertThat(app.task("t.autoretry", Long.class).delay(2).get(WAIT)).isEqualTo(2L);
