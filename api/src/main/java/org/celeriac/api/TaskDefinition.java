@@ -71,6 +71,7 @@ public interface TaskDefinition {
      * @param name the registered name, e.g. {@code "tasks.add"}; not null
      * @param options the options; not null ({@link TaskOptions#DEFAULTS} for none)
      * @param body what the task does; not null
+     * @return a new definition; never null
      * @throws NullPointerException when an argument is null
      */
     static TaskDefinition of(String name, TaskOptions options, Body body) {
@@ -80,7 +81,11 @@ public interface TaskDefinition {
     /**
      * {@link #of(String, TaskOptions, Body)} with automatic retry options ({@code autoretry_for}, …).
      *
+     * @param name the registered name, e.g. {@code "tasks.add"}; not null
+     * @param options the options; not null ({@link TaskOptions#DEFAULTS} for none)
      * @param retryPolicy the retry options; not null ({@link RetryPolicy#NONE} for none)
+     * @param body what the task does; not null
+     * @return a new definition; never null
      * @throws NullPointerException when an argument is null
      */
     static TaskDefinition of(String name, TaskOptions options, RetryPolicy retryPolicy, Body body) {

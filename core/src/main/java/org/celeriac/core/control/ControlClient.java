@@ -96,8 +96,8 @@ public final class ControlClient implements AutoCloseable {
      * command, instead of always waiting out the timeout; with zero receivers it returns right after sending. When
      * the transport cannot count receivers (see {@link Broker#publishBroadcastCounted}: Redis counts them, RabbitMQ
      * tells only zero) or a receiver does not reply, the timeout and limit bound the call as for {@link #call}. Not in
-     * Celery: kombu's {@code Mailbox._collect} always waits the timeout unless a limit is given. Suited to commands every receiver
-     * answers (e.g. {@code hello}, {@code ping}) and sent to every node: a receiver outside the destination or
+     * Celery: kombu's {@code Mailbox._collect} always waits the timeout unless a limit is given. Suited to commands
+     * every receiver answers (e.g. {@code hello}, {@code ping}) and sent to every node: a receiver outside the destination or
      * pattern does not reply, so the call then waits the timeout. Blocking, for at most the timeout. Thread-safe.
      *
      * @param method the command, e.g. {@code hello}

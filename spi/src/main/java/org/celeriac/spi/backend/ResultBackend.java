@@ -138,6 +138,9 @@ public interface ResultBackend extends AutoCloseable {
      * {@code RPCBackend.oid}). Core sets it on every task message that has none; with the default (empty) core sets
      * the app's oid, as Celery's {@code send_task} does ({@code reply_to or self.thread_oid}). Non-blocking,
      * thread-safe; the value never changes for one backend.
+     *
+     * @return the queue name (a non-empty string), or empty when this backend needs no particular {@code reply_to};
+     *         never null. Throws nothing.
      */
     default Optional<String> replyTo() {
         return Optional.empty();
