@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
@@ -192,6 +194,16 @@ final class Interop {
     }
 
     /** A TCP port that was free a moment ago. */
+    /**
+     * A copy of what {@code appender} captured so far: logback appends under the appender's own lock, from the
+     * workers' threads, so reading its list directly can throw {@code ConcurrentModificationException}.
+     */
+    static List<ILoggingEvent> logged(ListAppender<ILoggingEvent> appender) {
+        synchronized (appender) {
+            return new ArrayList<>(appender.list);
+        }
+    }
+
     static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             s.setReuseAddress(true);

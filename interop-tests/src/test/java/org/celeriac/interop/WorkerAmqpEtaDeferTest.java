@@ -36,13 +36,6 @@ class WorkerAmqpEtaDeferTest {
     private final List<String> runs = new CopyOnWriteArrayList<>();
     private final Map<String, Instant> started = new ConcurrentHashMap<>();
     private final ListAppender<ILoggingEvent> log = new ListAppender<>();
-
-    /** A copy of what was logged (the appender appends under its own lock, from the worker's threads). */
-    private java.util.List<ILoggingEvent> snapshot() {
-        synchronized (log) {
-            return new java.util.ArrayList<>(log.list);
-        }
-    }
     private final Logger workerLog = (Logger) LoggerFactory.getLogger("celeriac.worker");
     private final List<Worker> workers = new CopyOnWriteArrayList<>();
     private String vhost;
@@ -96,7 +89,7 @@ class WorkerAmqpEtaDeferTest {
         AsyncResult<Object> r = app.sendTask("it.stamp", List.of(), Map.of(),
                 ApplyOptions.builder().queue(queue).eta(eta).build());
 
-        await("handed to delayed delivery").atMost(Duration.ofSeconds(10)).until(() -> snapshot().stream()
+        await("handed to delayed delivery").atMost(Duration.ofSeconds(10)).until(() -> Interop.logged(log).stream()
                 .anyMatch(e -> e.getFormattedMessage().contains("it.stamp[" + r.id() + "] has its ETA")));
         await("the original acknowledged").atMost(Duration.ofSeconds(10))
                 .until(() -> AmqpInterop.queueCounts(vhost, queue)[1] == 0);

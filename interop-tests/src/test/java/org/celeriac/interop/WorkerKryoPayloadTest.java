@@ -90,11 +90,7 @@ class WorkerKryoPayloadTest {
     }
 
     private List<String> errorsNaming(String id) {
-        List<ILoggingEvent> events;
-        synchronized (log) { // the appender appends under its own lock, from the worker's threads
-            events = new java.util.ArrayList<>(log.list);
-        }
-        return events.stream().filter(e -> e.getLevel() == Level.ERROR)
+        return Interop.logged(log).stream().filter(e -> e.getLevel() == Level.ERROR)
                 .map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains(id)).toList();
     }
 

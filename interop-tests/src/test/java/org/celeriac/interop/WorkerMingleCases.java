@@ -78,21 +78,14 @@ abstract class WorkerMingleCases {
 
     /** The arguments of mingle's DEBUG record for the last start: receivers, replies, all replied, elapsed ms. */
     protected Object[] outcome() {
-        List<ILoggingEvent> records = events().stream()
+        List<ILoggingEvent> records = Interop.logged(log).stream()
                 .filter(e -> e.getMessage().startsWith("mingle: hello reached")).toList();
         assertThat(records).as("mingle's outcome record").isNotEmpty();
         return records.get(records.size() - 1).getArgumentArray();
     }
 
     protected List<String> messages() {
-        return events().stream().map(ILoggingEvent::getFormattedMessage).toList();
-    }
-
-    /** A copy of what was logged (the appender appends under its own lock, from the workers' threads). */
-    private List<ILoggingEvent> events() {
-        synchronized (log) {
-            return new ArrayList<>(log.list);
-        }
+        return Interop.logged(log).stream().map(ILoggingEvent::getFormattedMessage).toList();
     }
 
     @Test
