@@ -112,6 +112,19 @@ public final class RedisResultBackend implements ResultBackend {
             return {}
             """);
 
+    /**
+     * lettuce flushes every command (one {@code write} system call each); netty's {@code FlushConsolidationHandler}
+     * writes what was queued in one event loop round with one flush — the UNSUBSCRIBE, SUBSCRIBE and GET of a
+     * {@link #whenReady} go out together (as in transport-redis's {@code RedisBroker}).
+     */
+    private static final io.lettuce.core.resource.NettyCustomizer FLUSH_CONSOLIDATION =
+            new io.lettuce.core.resource.NettyCustomizer() {
+                @Override
+                public void afterChannelInitialized(io.netty.channel.Channel channel) {
+                    channel.pipeline().addFirst(new io.netty.handler.flush.FlushConsolidationHandler(256, true));
+                }
+            };
+
     private final ConnectionUrl url;
     private final Duration expires;
     private final Serializer serializer;
@@ -123,6 +136,12 @@ public final class RedisResultBackend implements ResultBackend {
     private final Object subscriptions = new Object();
     private final Map<String, Set<CompletableFuture<TaskMeta>>> waiting = new HashMap<>();
     private volatile StatefulRedisPubSubConnection<String, byte[]> pubSub;
+    /** Channels of delivered results not unsubscribed yet ({@link #unsubscribeLater}); guarded by subscriptions. */
+    private final Set<String> unsubscribing = new java.util.LinkedHashSet<>();
+    /** Whether a {@link #flushUnsubscribes} is scheduled; guarded by subscriptions. */
+    private boolean unsubscribeScheduled;
+    /** How long a delivered result's channel stays subscribed at most, waiting for the next SUBSCRIBE (ms). */
+    static final long UNSUBSCRIBE_DELAY_MILLIS = 100;
     /** Whether the pub/sub connection takes GET (RESP3); false after the first refusal. */
     private volatile boolean getOnPubSub = true;
     private final RedisCoordination coordination;
@@ -164,7 +183,8 @@ public final class RedisResultBackend implements ResultBackend {
         this.expires = expires == null || expires.isNegative() ? Duration.ZERO : expires;
         this.serializer = Objects.requireNonNull(serializer, "serializer");
         this.json = "application/json".equals(serializer.contentType());
-        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                .nettyCustomizer(FLUSH_CONSOLIDATION).build();
         this.client = new LeanRedisClient(resources, uri);
         client.setOptions(options.clientOptions());
         try {
@@ -363,6 +383,12 @@ public final class RedisResultBackend implements ResultBackend {
                 set = ConcurrentHashMap.newKeySet();
                 waiting.put(key, set);
                 set.add(f);
+                unsubscribing.remove(key);
+                if (!unsubscribing.isEmpty()) {
+                    // the channels of results already delivered go out with this SUBSCRIBE: one write, one reply
+                    ps.async().unsubscribe(unsubscribing.toArray(String[]::new));
+                    unsubscribing.clear();
+                }
                 subscribed = ps.async().subscribe(key).toCompletableFuture();
             } else {
                 set.add(f);
@@ -451,9 +477,38 @@ public final class RedisResultBackend implements ResultBackend {
             }
             synchronized (subscriptions) {
                 if (!waiting.containsKey(channel) && pubSub != null) {
-                    pubSub.async().unsubscribe(channel);
+                    unsubscribeLater(channel);
                 }
             }
+        }
+    }
+
+    /**
+     * Unsubscribes from the channel of a result just delivered, later: with the next {@code SUBSCRIBE} (one write and
+     * one reply for both instead of a round trip of its own for each result), or at the latest after
+     * {@link #UNSUBSCRIBE_DELAY_MILLIS}. A message still arriving on it meanwhile finds no waiter and is ignored.
+     * Caller holds {@code subscriptions}.
+     */
+    private void unsubscribeLater(String channel) {
+        unsubscribing.add(channel);
+        if (!unsubscribeScheduled) {
+            unsubscribeScheduled = true;
+            try {
+                resources.eventExecutorGroup().schedule(this::flushUnsubscribes, UNSUBSCRIBE_DELAY_MILLIS,
+                        TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                unsubscribeScheduled = false; // closing: the connection goes, and its subscriptions with it
+            }
+        }
+    }
+
+    private void flushUnsubscribes() {
+        synchronized (subscriptions) {
+            unsubscribeScheduled = false;
+            if (!unsubscribing.isEmpty() && pubSub != null && pubSub.isOpen() && !closed) {
+                pubSub.async().unsubscribe(unsubscribing.toArray(String[]::new));
+            }
+            unsubscribing.clear();
         }
     }
 

@@ -173,6 +173,50 @@ class RedisResultBackendTest {
                 .until(() -> r.pubsubNumsub("celery-task-meta-" + id).get("celery-task-meta-" + id) == 0L);
     }
 
+    /**
+     * The channel of a delivered result is not unsubscribed with a round trip of its own: it goes with the next
+     * SUBSCRIBE or, at the latest, 100 ms later together with every other channel delivered meanwhile — here five
+     * results delivered within a few milliseconds take one UNSUBSCRIBE (or two, on a slow machine), not five.
+     */
+    @Test
+    void channelsOfDeliveredResultsAreUnsubscribedTogether() throws Exception {
+        List<String> ids = new ArrayList<>();
+        List<CompletableFuture<TaskMeta>> waiting = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            ids.add(id());
+            waiting.add(backend.whenReady(ids.get(i), Duration.ofSeconds(10)));
+        }
+        for (String id : ids) {
+            Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> r.pubsubNumsub("celery-task-meta-" + id).get("celery-task-meta-" + id) == 1L);
+        }
+        long before = unsubscribeCalls();
+        try (ResultBackend other = open(Map.of())) {
+            for (String id : ids) {
+                other.store(success(id, 1));
+            }
+        }
+        for (CompletableFuture<TaskMeta> f : waiting) {
+            assertThat(f.get(5, TimeUnit.SECONDS).result()).isEqualTo(1L);
+        }
+        for (String id : ids) {
+            Awaitility.await().atMost(Duration.ofSeconds(5))
+                    .until(() -> r.pubsubNumsub("celery-task-meta-" + id).get("celery-task-meta-" + id) == 0L);
+        }
+        assertThat(unsubscribeCalls() - before).as("UNSUBSCRIBE commands for 5 delivered results")
+                .isBetween(1L, 2L);
+    }
+
+    /** How many UNSUBSCRIBE commands Redis has run ({@code INFO commandstats}). */
+    private static long unsubscribeCalls() {
+        for (String line : r.info("commandstats").split("\\r?\\n")) {
+            if (line.startsWith("cmdstat_unsubscribe:calls=")) {
+                return Long.parseLong(line.substring("cmdstat_unsubscribe:calls=".length(), line.indexOf(',')));
+            }
+        }
+        return 0;
+    }
+
     @Test
     void whenReadyOfAnAlreadyStoredResultCompletesAtOnce() throws Exception {
         String id = id();

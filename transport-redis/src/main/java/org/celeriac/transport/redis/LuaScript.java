@@ -36,12 +36,11 @@ final class LuaScript {
             if (e == null) {
                 return CompletableFuture.completedFuture(v);
             }
-            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
-            if (cause instanceof RedisNoScriptException
-                    || (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT"))) {
+            if (isNoScript(e)) {
                 return redis.<T>eval(source, type, keys, args).toCompletableFuture();
             }
-            return CompletableFuture.<T>failedFuture(cause);
+            return CompletableFuture.<T>failedFuture(e instanceof CompletionException && e.getCause() != null
+                    ? e.getCause() : e);
         }).thenCompose(f -> f);
     }
 
@@ -53,6 +52,24 @@ final class LuaScript {
     <T> CompletableFuture<T> runInOrder(RedisAsyncCommands<String, byte[]> redis, ScriptOutputType type,
                                         String[] keys, byte[]... args) {
         return redis.<T>eval(source, type, keys, args).toCompletableFuture();
+    }
+
+    /**
+     * Runs the script with {@code EVALSHA} only, never falling back to {@code EVAL}: when Redis has not cached it
+     * (after a restart or {@code SCRIPT FLUSH}) the future fails, {@link #isNoScript} tells, and the caller runs it
+     * elsewhere. For a connection that blocks right after (a blocking claim is written behind it), where a fallback
+     * would wait behind the blocking command. Non-blocking.
+     */
+    <T> CompletableFuture<T> runCached(RedisAsyncCommands<String, byte[]> redis, ScriptOutputType type, String[] keys,
+                                       byte[]... args) {
+        return redis.<T>evalsha(sha, type, keys, args).toCompletableFuture();
+    }
+
+    /** Whether {@code e} (or its cause) is Redis's {@code NOSCRIPT}: the script is not in its cache. */
+    static boolean isNoScript(Throwable e) {
+        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof RedisNoScriptException
+                || (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT"));
     }
 
     static byte[] arg(Object o) {

@@ -95,6 +95,13 @@ final class RedisConsumer implements Consumer {
      * result store reaches Redis ahead of its early ack.
      */
     static final long ACK_DELAY_MICROS = 1000;
+    /**
+     * How long acks wait while messages trickle in through blocking claims (microseconds): they ride along with the
+     * next claim's {@link Scripts#ADOPT} ({@link #ackAlong}); this timer sends the ones no claim took.
+     */
+    static final long TRICKLE_ACK_DELAY_MICROS = 10_000;
+    /** True while messages come one at a time through blocking claims handed over on the event loop. */
+    private volatile boolean trickling;
     /** Dispatch thread only: how long it slept before this round (0 when it did not). */
     private long idleNanos;
     /**
@@ -256,6 +263,7 @@ final class RedisConsumer implements Consumer {
             }
             int got = claimed.size() / 2;
             if (got > 0) {
+                trickling = false; // a backlog: acks go out on the timer, batched
                 handing.lock();
                 try {
                     takeClaimed(claimed, lists, order);
@@ -419,8 +427,10 @@ final class RedisConsumer implements Consumer {
 
     /**
      * One attempt of {@link #adopt(Waiter, byte[])}: the first goes on the waiter's own connection, written by the
-     * event loop the reply arrived on (no other thread woken) and ahead of the blocking claim re-armed on it; retries
-     * go on the command connection. {@code done} completes when an attempt succeeded or the last one failed.
+     * event loop the reply arrived on (no other thread woken) and ahead of the blocking claim re-armed on it, as
+     * {@code EVALSHA} (the script body is not sent with every message); retries go on the command connection with
+     * {@code EVAL}, at once when Redis answered {@code NOSCRIPT}. {@code done} completes when an attempt succeeded or
+     * the last one failed.
      */
     private void adopt(Waiter waiter, byte[] raw, int attempt, CompletableFuture<Void> done) {
         boolean record = true;
@@ -430,16 +440,24 @@ final class RedisConsumer implements Consumer {
         }
         CompletableFuture<Long> f;
         try {
-            f = Scripts.ADOPT.runInOrder(attempt == 0 ? waiter.connection.async() : broker.redis,
-                    ScriptOutputType.INTEGER,
-                    new String[] {broker.keys.unacked, broker.keys.unackedIndex, waiter.inFlight},
-                    LuaScript.arg(System.currentTimeMillis() / 1000.0), raw, record ? RECORD : REMOVE);
+            String[] keys = {broker.keys.unacked, broker.keys.unackedIndex, waiter.inFlight};
+            byte[] now = LuaScript.arg(System.currentTimeMillis() / 1000.0);
+            f = attempt == 0
+                    ? Scripts.ADOPT.runCached(waiter.connection.async(), ScriptOutputType.INTEGER, keys, now, raw, RECORD)
+                    : Scripts.ADOPT.runInOrder(broker.redis, ScriptOutputType.INTEGER, keys, now, raw,
+                            record ? RECORD : REMOVE);
         } catch (RuntimeException e) {
             f = CompletableFuture.failedFuture(e);
         }
         f.whenComplete((v, e) -> {
             if (e == null || crashed) {
                 done.complete(null);
+                return;
+            }
+            if (attempt == 0 && !stopped && LuaScript.isNoScript(e)) {
+                // Redis lost its script cache (restart, SCRIPT FLUSH): EVAL loads it, on the command connection
+                // (the waiter's own now waits behind its blocking claim)
+                adopt(waiter, raw, 1, done);
                 return;
             }
             if (attempt < ACK_RETRIES && !stopped) {
@@ -572,6 +590,7 @@ final class RedisConsumer implements Consumer {
                 f.whenComplete((v, e) -> {
                     if (v != null) {
                         CompletableFuture<Void> adopted = adopt(w, v);
+                        ackAlong(w);
                         if (handOverDirectly(w, v, adopted)) {
                             return;
                         }
@@ -611,8 +630,10 @@ final class RedisConsumer implements Consumer {
     private boolean handOverDirectly(Waiter w, byte[] raw, CompletableFuture<?> adopted) {
         if (System.nanoTime() - w.armedNanos < TRICKLE_IDLE_NANOS || !woken.isEmpty() || !unwatched.isEmpty()
                 || !handing.tryLock()) {
+            trickling = false;
             return false;
         }
+        trickling = true;
         try {
             if (stopped) {
                 hold(w.list, w.queue, raw, adopted); // recorded (adopted) and unsettled: close() gives it back
@@ -701,11 +722,52 @@ final class RedisConsumer implements Consumer {
     private void scheduleFlush() {
         if (flushScheduled.compareAndSet(false, true)) {
             try {
-                broker.scheduler.schedule(this::flushAcks, ACK_DELAY_MICROS, TimeUnit.MICROSECONDS);
+                broker.scheduler.schedule(this::flushAcks, trickling ? TRICKLE_ACK_DELAY_MICROS : ACK_DELAY_MICROS,
+                        TimeUnit.MICROSECONDS);
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 flushAcks();
             }
         }
+    }
+
+    /**
+     * On the event loop, as a blocking claim's reply arrives: sends the pending acks on that claim's connection,
+     * right behind its {@link Scripts#ADOPT} and ahead of the blocking claim re-armed on it — one call less for the
+     * command connection, whose event loop is not woken for it, and Redis's reply comes with the ADOPT's. In a
+     * trickle (one call at a time) this is how acks go out; the timer ({@link #TRICKLE_ACK_DELAY_MICROS}) only
+     * catches the last ones before an idle spell. {@code EVALSHA} only: a failed call (NOSCRIPT, a reset) is sent
+     * again on the command connection.
+     */
+    private void ackAlong(Waiter w) {
+        if (pendingAcks.isEmpty() || stopped) {
+            return;
+        }
+        List<String> tags = new ArrayList<>();
+        for (String t; (t = pendingAcks.poll()) != null; ) {
+            tags.add(t);
+        }
+        if (tags.isEmpty()) {
+            return;
+        }
+        CompletableFuture<Long> first;
+        try {
+            first = Scripts.ACK.runCached(w.connection.async(), ScriptOutputType.INTEGER,
+                    new String[] {broker.keys.unacked, broker.keys.unackedIndex}, ackArgs(tags));
+        } catch (RuntimeException e) {
+            first = CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<Long> sent = first.handle((v, e) -> e == null || crashed
+                ? CompletableFuture.completedFuture(v) : sendAcks(tags, 1)).thenCompose(x -> x);
+        settling.add(sent); // close() waits for it
+        sent.whenComplete((v, e) -> settling.remove(sent));
+    }
+
+    private static byte[][] ackArgs(List<String> tags) {
+        byte[][] args = new byte[tags.size()][];
+        for (int i = 0; i < args.length; i++) {
+            args[i] = RedisBroker.bytes(tags.get(i));
+        }
+        return args;
     }
 
     /** Sends every pending ack in one {@link Scripts#ACK} call. Non-blocking. */
@@ -730,12 +792,8 @@ final class RedisConsumer implements Consumer {
      * visibility timeout (at least once).
      */
     private CompletableFuture<Long> sendAcks(List<String> tags, int attempt) {
-        byte[][] args = new byte[tags.size()][];
-        for (int i = 0; i < args.length; i++) {
-            args[i] = RedisBroker.bytes(tags.get(i));
-        }
         CompletableFuture<Long> f = Scripts.ACK.run(broker.redis, ScriptOutputType.INTEGER,
-                new String[] {broker.keys.unacked, broker.keys.unackedIndex}, args);
+                new String[] {broker.keys.unacked, broker.keys.unackedIndex}, ackArgs(tags));
         return f.handle((v, e) -> {
             if (e == null) {
                 return CompletableFuture.completedFuture(v);

@@ -20,6 +20,7 @@ import org.celeriac.spi.broker.Consumer;
 import org.celeriac.spi.broker.Delivery;
 import org.celeriac.spi.broker.QueueSpec;
 import org.celeriac.tck.TckProviders;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +66,50 @@ class RedisPrivateServerTest {
             }
             assertThatThrownBy(() -> broker("sentinel://127.0.0.1:" + sentinel.port(), Map.of("master_name", "other")))
                     .isInstanceOf(BrokerException.class).hasMessageContaining("cannot connect");
+        }
+    }
+
+    /**
+     * A consumer taking messages one at a time through blocking claims records each with {@code EVALSHA} on the
+     * claim's own connection and sends the previous one's ack along with it. When Redis has lost its script cache
+     * ({@code SCRIPT FLUSH}, as after a restart), both fail with NOSCRIPT and must be sent again with the script
+     * body on the command connection: every message still recorded in unacked, taken off the in-flight list, and
+     * acked — nothing left behind.
+     */
+    @Test
+    void blockingClaimsRecordAndAckAfterRedisLostItsScripts() throws Exception {
+        try (RedisServerProcess server = RedisServerProcess.server(dir)) {
+            RedisClient raw = RedisClient.create(server.url(0));
+            try (Broker b = broker(server.url(0), Map.of());
+                 StatefulRedisConnection<String, String> conn = raw.connect()) {
+                var r = conn.sync();
+                b.declareQueue(QueueSpec.of("jobs"));
+                LinkedBlockingQueue<Delivery> got = new LinkedBlockingQueue<>();
+                RedisConsumer c = (RedisConsumer) b.consume(List.of("jobs"), 10, got::add);
+                Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> c.inFlightLists().size() == 4);
+                for (int i = 0; i < 4; i++) {
+                    r.scriptFlush(); // every round: the ADOPT and the ack riding along with it find no script
+                    b.publish("", "jobs", RedisBrokerTest.msg("m" + i, 0)).get(5, TimeUnit.SECONDS);
+                    Delivery d = got.poll(5, TimeUnit.SECONDS);
+                    assertThat(d).as("message %d", i).isNotNull();
+                    assertThat(RedisBrokerTest.id(d)).isEqualTo("m" + i);
+                    Awaitility.await("message " + i + " recorded in unacked").atMost(Duration.ofSeconds(5))
+                            .until(() -> r.hexists("unacked", d.deliveryTag()));
+                    c.ack(d);
+                }
+                Awaitility.await("every message acked").atMost(Duration.ofSeconds(5))
+                        .until(() -> r.hlen("unacked") == 0 && r.zcard("unacked_index") == 0);
+                for (String list : c.inFlightLists()) {
+                    assertThat(r.llen(list)).as("in-flight list %s", list).isZero();
+                }
+                assertThat(got).isEmpty();
+                assertThat(r.info("errorstats")).as("the path under test ran: Redis answered NOSCRIPT")
+                        .contains("errorstat_NOSCRIPT");
+                c.close();
+                assertThat(b.messageCount("jobs")).isZero();
+            } finally {
+                raw.shutdown();
+            }
         }
     }
 
