@@ -413,24 +413,15 @@ final class RedisConsumer implements Consumer {
 
     /**
      * Runs {@link Scripts#ADOPT} for {@code raw}, which a blocking claim of {@code waiter} just moved into its in-flight
-     * list. Called on lettuce's event loop as the claim's reply arrives — before the dispatch thread sees the message,
-     * so before any ack of it, on the connection the acks use (Redis runs them in that order). When the call fails
-     * (the connection reset while it was in flight) it is sent again, up to {@link #ACK_RETRIES} times, recording the
-     * message only while it is still unsettled (an ack sent meanwhile must not be undone). What still fails stays in
-     * the in-flight list and is given back at close or, when the consumer dies, after the visibility timeout.
-     */
-    private CompletableFuture<Void> adopt(Waiter waiter, byte[] raw) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        adopt(waiter, raw, 0, done);
-        return done;
-    }
-
-    /**
-     * One attempt of {@link #adopt(Waiter, byte[])}: the first goes on the waiter's own connection, written by the
-     * event loop the reply arrived on (no other thread woken) and ahead of the blocking claim re-armed on it, as
-     * {@code EVALSHA} (the script body is not sent with every message); retries go on the command connection with
-     * {@code EVAL}, at once when Redis answered {@code NOSCRIPT}. {@code done} completes when an attempt succeeded or
-     * the last one failed.
+     * list; {@code done} completes when an attempt succeeded or the last one failed, and the message's ack or
+     * give-back waits for it ({@link #settle}), so Redis records it before it removes it. The first attempt is sent
+     * on lettuce's event loop as the claim's reply arrives, on the waiter's own connection (no other thread woken)
+     * and ahead of the blocking claim re-armed on it, as {@code EVALSHA} (the script body is not sent with every
+     * message). Retries go on the command connection with {@code EVAL}: at once when Redis answered
+     * {@code NOSCRIPT}, else (the connection reset while the call was in flight) up to {@link #ACK_RETRIES} times,
+     * recording the message only while it is still unsettled (an ack sent meanwhile must not be undone). What still
+     * fails stays in the in-flight list and is given back at close or, when the consumer dies, after the visibility
+     * timeout.
      */
     private void adopt(Waiter waiter, byte[] raw, int attempt, CompletableFuture<Void> done) {
         boolean record = true;
@@ -589,9 +580,14 @@ final class RedisConsumer implements Consumer {
                         .toCompletableFuture();
                 f.whenComplete((v, e) -> {
                     if (v != null) {
-                        CompletableFuture<Void> adopted = adopt(w, v);
+                        CompletableFuture<Void> adopted = new CompletableFuture<>();
+                        boolean handed = handOverDirectly(w, v, adopted);
+                        // the ADOPT, and the acks riding along, are written after the hand-over (the task starts on
+                        // its pool thread meanwhile; its ack waits for the ADOPT) and ahead of the re-armed claim
+                        adopt(w, v, 0, adopted);
                         ackAlong(w);
-                        if (handOverDirectly(w, v, adopted)) {
+                        if (handed) {
+                            rearmAfterHandOver(w);
                             return;
                         }
                         woken.add(new Woken(w, v, adopted));
@@ -621,7 +617,8 @@ final class RedisConsumer implements Consumer {
     /**
      * On the event loop, as a blocking claim's reply arrives after an idle spell (a trickle — one call at a time):
      * hands the message to the handler right here instead of waking the dispatch thread first (one thread
-     * hand-off less), then re-arms the blocking claim when the prefetch window has room. Declines — the dispatch
+     * hand-off less); the caller then sends its {@code adopted} ADOPT and re-arms the blocking claim
+     * ({@link #rearmAfterHandOver}). Declines — the dispatch
      * thread takes it — when the claim returned at once (a backlog: the claim script takes batches), when other
      * messages wait, or when the dispatch thread is handing messages over itself.
      *
@@ -643,6 +640,14 @@ final class RedisConsumer implements Consumer {
         } finally {
             handing.unlock();
         }
+        return true;
+    }
+
+    /** After {@link #handOverDirectly}: re-arms the blocking claim when the prefetch window has room. Event loop. */
+    private void rearmAfterHandOver(Waiter w) {
+        if (stopped) {
+            return;
+        }
         int p = prefetch;
         int free = p == 0 ? MAX_BATCH : p - unsettled.size();
         if (free >= watchedLists) {
@@ -650,7 +655,6 @@ final class RedisConsumer implements Consumer {
         } else {
             wake(); // the dispatch thread decides (window full: it waits for acks)
         }
-        return true;
     }
 
     @Override
