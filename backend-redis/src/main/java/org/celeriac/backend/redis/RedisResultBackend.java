@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * holds the {@code result_serializer} encoding of {@link TaskMetaCodec#toMap}, written with {@code SETEX}
  * ({@code result_expires}) and published on the channel of the same name by one Lua script that first checks
  * a stored SUCCESS is never overwritten. {@link #whenReady} subscribes per task id on one shared pub/sub
- * connection (subscribe first, then GET, so no store is missed). Thread-safe.
+ * connection (subscribe first, then GET, so no store is missed); the channel of a delivered result is unsubscribed
+ * together with the next subscription, or 100 ms later (Celery's {@code ResultConsumer} unsubscribes each at once,
+ * a round trip per result). Thread-safe.
  */
 public final class RedisResultBackend implements ResultBackend {
     private static final Logger LOG = LoggerFactory.getLogger(RedisResultBackend.class);
