@@ -123,7 +123,8 @@ class AcksLateKillFaultTest {
             }
         }
         assertThat(doneByFirst.size()).as("killed in the middle of the batch").isLessThan(tasks);
-        assertThat(heldByFirst).as("tasks the killed worker had received but not finished").isNotEmpty();
+        // (the log's "received but not succeeded" count is only printed: kill -9 can drop the last lines a Python
+        // worker had not flushed — the precondition is what Redis holds in unacked, asserted below)
         RedisClient client = RedisClient.create(url);
         resources.add(client::shutdown);
         StatefulRedisConnection<String, String> conn = closeLater(client.connect());
