@@ -7,6 +7,7 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -164,14 +165,13 @@ public final class TaskMetaCodec {
             s = s.substring(0, 10) + 'T' + s.substring(11);
         }
         try {
-            return OffsetDateTime.parse(s).toInstant();
+            // one parse, offset optional: no exception thrown and caught for Celery's naive date_done (the
+            // result of every get() goes through here)
+            TemporalAccessor t = DateTimeFormatter.ISO_DATE_TIME.parseBest(s, OffsetDateTime::from, LocalDateTime::from);
+            return t instanceof OffsetDateTime o ? o.toInstant() : ((LocalDateTime) t).toInstant(ZoneOffset.UTC);
         } catch (DateTimeParseException e) {
-            try {
-                return LocalDateTime.parse(s).toInstant(ZoneOffset.UTC);
-            } catch (DateTimeParseException e2) {
-                throw new IllegalArgumentException("'" + s + "' is not an ISO-8601 date-time"
-                        + " (expected e.g. 2026-11-23T00:12:27.701748+00:00, ...Z, or naive UTC)");
-            }
+            throw new IllegalArgumentException("'" + s + "' is not an ISO-8601 date-time"
+                    + " (expected e.g. 2026-11-23T00:12:27.701748+00:00, ...Z, or naive UTC)");
         }
     }
 }
