@@ -236,8 +236,13 @@ public final class WorkerEvents implements AutoCloseable {
         BY_WORKER.remove(worker);
     }
 
+    /** Whether task events go out now ({@code -E}, {@code enable_events}); the listener builds none otherwise. */
+    private boolean sendingTaskEvents() {
+        return taskEvents && !closed;
+    }
+
     private void task(String type, Map<String, Object> fields) {
-        if (taskEvents && !closed) {
+        if (sendingTaskEvents()) {
             dispatcher.sendBuffered(type, fields);
         }
     }
@@ -268,6 +273,9 @@ public final class WorkerEvents implements AutoCloseable {
         public void taskPrerun(String taskId, String taskName, List<Object> args, Map<String, Object> kwargs) {
             active.incrementAndGet();
             started.put(taskId, System.nanoTime());
+            if (!sendingTaskEvents()) {
+                return; // nothing built: the reprs of args and results cost every task its microseconds
+            }
             Map<String, Object> received = new LinkedHashMap<>();
             received.put("uuid", taskId);
             received.put("name", taskName);
@@ -284,6 +292,9 @@ public final class WorkerEvents implements AutoCloseable {
 
         @Override
         public void taskSuccess(String taskId, String taskName, Object result) {
+            if (!sendingTaskEvents()) {
+                return;
+            }
             Map<String, Object> f = uuid(taskId);
             f.put("result", PyRepr.repr(result, PyRepr.MAX_LENGTH));
             f.put("runtime", runtime(taskId));
@@ -292,6 +303,9 @@ public final class WorkerEvents implements AutoCloseable {
 
         @Override
         public void taskFailure(String taskId, String taskName, Throwable exception, String traceback) {
+            if (!sendingTaskEvents()) {
+                return;
+            }
             Map<String, Object> f = uuid(taskId);
             f.put("exception", Exceptions.shortRepr(Exceptions.info(exception)));
             f.put("traceback", traceback);
@@ -300,6 +314,9 @@ public final class WorkerEvents implements AutoCloseable {
 
         @Override
         public void taskRetry(String taskId, String taskName, Throwable reason) {
+            if (!sendingTaskEvents()) {
+                return;
+            }
             Map<String, Object> f = uuid(taskId);
             f.put("exception", Exceptions.shortRepr(Exceptions.info(reason)));
             f.put("traceback", Exceptions.traceback(reason));

@@ -137,7 +137,11 @@ public final class TaskMetaCodec {
         LocalDateTime t = LocalDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
         String base = SECONDS.format(t);
         int micros = t.getNano() / 1000;
-        return micros == 0 ? base : base + "." + String.format("%06d", micros);
+        if (micros == 0) {
+            return base;
+        }
+        String digits = Integer.toString(micros); // zero-padded to six by hand: String.format parses its pattern per call
+        return base + "." + "000000".substring(digits.length()) + digits;
     }
 
     /**

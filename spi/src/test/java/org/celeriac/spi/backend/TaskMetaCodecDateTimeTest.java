@@ -25,6 +25,18 @@ class TaskMetaCodecDateTimeTest {
     }
 
     @Test
+    void dateTimesAreWrittenAsPythonsIsoformat() {
+        assertThat(TaskMetaCodec.formatDateTime(Instant.parse("2026-11-23T00:12:27.701748Z")))
+                .isEqualTo("2026-11-23T00:12:27.701748");
+        assertThat(TaskMetaCodec.formatDateTime(Instant.parse("2026-11-23T00:12:27.000042Z")))
+                .isEqualTo("2026-11-23T00:12:27.000042");
+        assertThat(TaskMetaCodec.formatDateTime(Instant.parse("2026-11-23T00:12:27.1Z")))
+                .isEqualTo("2026-11-23T00:12:27.100000");
+        assertThat(TaskMetaCodec.formatDateTime(Instant.parse("2026-11-23T00:12:27.000000999Z")))
+                .as("no fraction when the microseconds are zero, as Python").isEqualTo("2026-11-23T00:12:27");
+    }
+
+    @Test
     void somethingElseIsRejectedWithWhatWasExpected() {
         assertThatThrownBy(() -> TaskMetaCodec.parseDateTime("yesterday"))
                 .isInstanceOf(IllegalArgumentException.class)
