@@ -27,8 +27,6 @@
 #   --only LIST      comma-separated subset of redis,amqp,h2
 #   --json FILE      also keep every raw result (one JSON object per line)
 #   CELERIAC_TUNED   the tuned Celeriac worker's options (default "--prefetch-multiplier 64")
-#   CELERIAC_RT_TUNED_JAVA_OPTS  the tuned round trip's worker JVM options (default: the launcher's worker defaults
-#                    with C1 + C2, i.e. without -XX:TieredStopAtLevel=1)
 #   CELERIAC_JAVA_OPTS / CELERIAC_BENCH_BUILD   passed to benchmarks/bench (see there)
 set -euo pipefail
 
@@ -43,8 +41,6 @@ ONLY="redis,amqp,h2"
 JSON_OUT=""
 PY=/usr/bin/python3
 TUNED="${CELERIAC_TUNED:---prefetch-multiplier 64}"
-# the tuned round trip's worker JVM: the launcher's worker defaults without -XX:TieredStopAtLevel=1 (and its archive)
-RT_TUNED_JAVA_OPTS="${CELERIAC_RT_TUNED_JAVA_OPTS:--XX:+UseSerialGC -Xms8m -XX:TrimNativeHeapInterval=1000 -Dio.netty.allocator.type=unpooled}"
 
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -108,10 +104,6 @@ broker() {
   say "$kind: roundtrip, $RT_N calls"
   celery --broker "$url" --result-backend "$REDIS" --config best --scenario roundtrip -n "$RT_N" --label "$kind"
   celeriac "$kind default" --broker "$url" --result-backend "$REDIS" --scenario roundtrip -n "$RT_N" --warmup "$RT_WARMUP"
-  # tuned for latency: the JVM's full JIT (C1 + C2). The launcher's worker defaults are C1 only on <= 2 CPUs (less
-  # CPU in bursts and less idle RSS there); with more CPUs they are C1 + C2 anyway (docs/startup.md)
-  (export CELERIAC_JAVA_OPTS="$RT_TUNED_JAVA_OPTS"
-   celeriac "$kind tuned" --broker "$url" --result-backend "$REDIS" --scenario roundtrip -n "$RT_N" --warmup "$RT_WARMUP")
   say "$kind: memory and start-up"
   celery --broker "$url" --config default --scenario memory --label "$kind"
   celery --broker "$url" --config best --scenario memory --label "$kind"

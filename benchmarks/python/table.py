@@ -84,8 +84,7 @@ def main():
             print("| %s | %s | %s | %s | %s | %s | %s | %s |" % ((kind, caption) + tuple(shown) + (ratio, tcell)))
     print()
     print("N = %s tasks per drain/publish, %s timed round trips; Celeriac tuned = %s (memory: --without-mingle "
-          "--without-gossip --without-heartbeat, as Celery best; round trip: the worker JVM with C1 + C2, not the "
-          "launcher's C1 only on <= 2 CPUs)." % (n, rt_n, tuned))
+          "--without-gossip --without-heartbeat, as Celery best)." % (n, rt_n, tuned))
     print("Ratio: how many times better Celeriac's better figure is than Celery's better one (> 1: Celeriac "
           "faster/smaller, < 1: Celery); RSS is compared with Celery's prefork at the same concurrency 2.")
     try:
