@@ -39,8 +39,7 @@ final class LuaScript {
             if (isNoScript(e)) {
                 return redis.<T>eval(source, type, keys, args).toCompletableFuture();
             }
-            return CompletableFuture.<T>failedFuture(e instanceof CompletionException && e.getCause() != null
-                    ? e.getCause() : e);
+            return CompletableFuture.<T>failedFuture(unwrap(e));
         }).thenCompose(f -> f);
     }
 
@@ -67,9 +66,13 @@ final class LuaScript {
 
     /** Whether {@code e} (or its cause) is Redis's {@code NOSCRIPT}: the script is not in its cache. */
     static boolean isNoScript(Throwable e) {
-        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+        Throwable cause = unwrap(e);
         return cause instanceof RedisNoScriptException
                 || (cause.getMessage() != null && cause.getMessage().startsWith("NOSCRIPT"));
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        return e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
     }
 
     static byte[] arg(Object o) {

@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * close gives back its own at once. When the free prefetch window is smaller than the number of watched lists the
  * wait is a blocking <b>peek</b> instead ({@code BLMOVE list list RIGHT RIGHT}, which leaves the list unchanged),
  * whose callback sends the claim script from lettuce's event loop, so a consumer never holds more than its
- * prefetch because several lists woke it at once. Acks are batched into one script call and wake the dispatch
+ * prefetch because several lists woke it at once. Acks are batched into one script call (or, while messages trickle
+ * in through blocking claims, sent along with the next claim's ADOPT: {@link #ackAlong}) and wake the dispatch
  * thread only when it waits for prefetch room. Thread-safe.
  */
 final class RedisConsumer implements Consumer {
@@ -618,9 +619,9 @@ final class RedisConsumer implements Consumer {
      * On the event loop, as a blocking claim's reply arrives after an idle spell (a trickle — one call at a time):
      * hands the message to the handler right here instead of waking the dispatch thread first (one thread
      * hand-off less); the caller then sends its {@code adopted} ADOPT and re-arms the blocking claim
-     * ({@link #rearmAfterHandOver}). Declines — the dispatch
-     * thread takes it — when the claim returned at once (a backlog: the claim script takes batches), when other
-     * messages wait, or when the dispatch thread is handing messages over itself.
+     * ({@link #rearmAfterHandOver}). Declines — the dispatch thread takes it — when the claim returned at once (a
+     * backlog: the claim script takes batches), when other messages wait, or when the dispatch thread is handing
+     * messages over itself.
      *
      * @return true when handed over (or, when stopping, held for close() to give back)
      */
@@ -746,10 +747,7 @@ final class RedisConsumer implements Consumer {
         if (pendingAcks.isEmpty() || stopped) {
             return;
         }
-        List<String> tags = new ArrayList<>();
-        for (String t; (t = pendingAcks.poll()) != null; ) {
-            tags.add(t);
-        }
+        List<String> tags = drainPendingAcks();
         if (tags.isEmpty()) {
             return;
         }
@@ -766,6 +764,15 @@ final class RedisConsumer implements Consumer {
         sent.whenComplete((v, e) -> settling.remove(sent));
     }
 
+    /** Takes every pending ack tag (each exactly once, whichever thread sends them). */
+    private List<String> drainPendingAcks() {
+        List<String> tags = new ArrayList<>();
+        for (String t; (t = pendingAcks.poll()) != null; ) {
+            tags.add(t);
+        }
+        return tags;
+    }
+
     private static byte[][] ackArgs(List<String> tags) {
         byte[][] args = new byte[tags.size()][];
         for (int i = 0; i < args.length; i++) {
@@ -777,10 +784,7 @@ final class RedisConsumer implements Consumer {
     /** Sends every pending ack in one {@link Scripts#ACK} call. Non-blocking. */
     private CompletableFuture<Long> flushAcks() {
         flushScheduled.set(false);
-        List<String> tags = new ArrayList<>();
-        for (String t; (t = pendingAcks.poll()) != null; ) {
-            tags.add(t);
-        }
+        List<String> tags = drainPendingAcks();
         if (tags.isEmpty()) {
             return CompletableFuture.completedFuture(0L);
         }
