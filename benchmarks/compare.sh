@@ -21,7 +21,8 @@
 # Options / environment:
 #   -n N             tasks per drain and publish (default 20000; the drain figure uses >= 100000)
 #   --rt-n N         timed round trips (default 2000, after warm-up calls: Celery 500, Celeriac --rt-warmup)
-#   --rt-warmup N    Celeriac's untimed round trips first (default 5000: the JVM compiles the path meanwhile)
+#   --rt-warmup N    Celeriac's untimed round trips first (default 5000: the JVM compiles the path meanwhile;
+#                    the harness then goes on until its JIT has been quiet for 1 s, see bench --help)
 #   --redis URL      (default redis://127.0.0.1:6379/9)    --amqp URL (default amqp://guest:guest@127.0.0.1:5672//)
 #   --h2 URL         Celeriac-only SQL rows (default jdbc:h2:file:<tmp>/bench;AUTO_SERVER=TRUE; "none" to skip)
 #   --only LIST      comma-separated subset of redis,amqp,h2

@@ -2,6 +2,8 @@ package org.celeriac.benchmarks;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +40,8 @@ import picocli.CommandLine.Option;
  *   <li>{@code publish}: one thread, N {@code applyAsync} calls, timed until every publish future completed
  *       and the broker's queue holds all N (where the transport can count).</li>
  *   <li>{@code roundtrip}: {@code bench.add(1, 2)}, {@code applyAsync(...).get()} in sequence after a
- *       warm-up, against a worker process; p50, p99, max.</li>
+ *       warm-up (at least {@code --warmup} calls, then, unless that is 0, until this JVM's JIT has been quiet
+ *       for 1 s, 30 s at most), against a worker process; p50, p99, max.</li>
  *   <li>{@code memory}: a worker at concurrency 2: process start → {@code ready.} line, and its RSS
  *       ({@code VmRSS}) once idle.</li>
  *   <li>{@code fill}: only publishes N {@code bench.noop} messages to {@code --queue} and leaves them there
@@ -50,6 +53,12 @@ import picocli.CommandLine.Option;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:measured", "1:the measurement failed (worker died, timeout, wrong count)", "2:usage error"})
 public final class Bench implements Callable<Integer> {
+
+    /** Round-trip warm-up: how long the calling JVM's JIT must have compiled nothing before calls are timed. */
+    private static final long JIT_QUIET_NANOS = Duration.ofSeconds(1).toNanos();
+
+    /** Round-trip warm-up: the longest wait for a quiet JIT (a JVM that never stops compiling is timed anyway). */
+    private static final int JIT_QUIET_MAX_SECONDS = 30;
 
     /** The scenarios. */
     enum Scenario { drain, publish, roundtrip, memory, fill }
@@ -101,7 +110,8 @@ public final class Bench implements Callable<Integer> {
     String queue;
 
     @Option(names = "--warmup", paramLabel = "W", defaultValue = "2000",
-            description = "Untimed calls first (publish, roundtrip). Default: ${DEFAULT-VALUE}.")
+            description = "Untimed calls first (publish, roundtrip; unless 0, roundtrip goes on warming up until "
+                    + "this JVM's JIT has been quiet for 1 s, 30 s at most). Default: ${DEFAULT-VALUE}.")
     int warmup;
 
     /**
@@ -124,6 +134,11 @@ public final class Bench implements Callable<Integer> {
     @Option(names = "--worker-log", paramLabel = "FILE",
             description = "Where the worker's output goes. Default: a temporary file, kept when something fails.")
     Path workerLog;
+
+    @Option(names = "--latencies", paramLabel = "FILE",
+            description = "roundtrip: also write every timed call, in call order, as a line \"<start, ms since the "
+                    + "Unix epoch> <round trip, microseconds>\" (to line tail latencies up with GC or other logs).")
+    Path latencies;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -287,19 +302,48 @@ public final class Bench implements Callable<Integer> {
                 AsyncResult<Long> first = add.applyAsync(List.of(1L, 2L), null, opts);
                 ids.add(first.id());
                 check(first.get(Duration.ofSeconds(timeoutSeconds)), w);
-                for (int i = 0; i < warmup; i++) {
+                // At least --warmup calls, then on until this JVM's JIT has compiled nothing for a while: on 2 CPUs
+                // the C2 compiler threads of the calling JVM take the CPU from the path for several seconds after
+                // start, and calls timed meanwhile measure the compiler (p99 2.7 vs 1.1 ms), not the steady state a
+                // long-running client sees.
+                CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+                boolean jitTimed = warmup > 0 && jit != null && jit.isCompilationTimeMonitoringSupported();
+                long warmupUntil = System.nanoTime() + Duration.ofSeconds(JIT_QUIET_MAX_SECONDS).toNanos();
+                long jitMillis = jitTimed ? jit.getTotalCompilationTime() : 0;
+                long quietSince = System.nanoTime();
+                int warmed = 0;
+                while (warmed < warmup || jitTimed && System.nanoTime() - quietSince < JIT_QUIET_NANOS
+                        && System.nanoTime() < warmupUntil) {
                     AsyncResult<Long> r = add.applyAsync(List.of(1L, 2L), null, opts);
                     ids.add(r.id());
                     check(r.get(Duration.ofSeconds(30)), w);
+                    warmed++;
+                    if (jitTimed && (warmed & 255) == 0) {
+                        long now = jit.getTotalCompilationTime();
+                        if (now != jitMillis) {
+                            jitMillis = now;
+                            quietSince = System.nanoTime();
+                        }
+                    }
                 }
+                out.put("warmup_calls", warmed);
                 long[] nanos = new long[count];
+                long[] startedMillis = new long[count];
                 for (int i = 0; i < count; i++) {
+                    startedMillis[i] = System.currentTimeMillis();
                     long t0 = System.nanoTime();
                     AsyncResult<Long> r = add.applyAsync(List.of(1L, 2L), null, opts);
                     Long v = r.get(Duration.ofSeconds(30));
                     nanos[i] = System.nanoTime() - t0;
                     ids.add(r.id());
                     check(v, w);
+                }
+                if (latencies != null) {
+                    StringBuilder lines = new StringBuilder(count * 20);
+                    for (int i = 0; i < count; i++) {
+                        lines.append(startedMillis[i]).append(' ').append(nanos[i] / 1_000).append('\n');
+                    }
+                    Files.writeString(latencies, lines);
                 }
                 Arrays.sort(nanos);
                 out.put("p50_ms", millis(percentile(nanos, 50)));

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.util.List;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.celeriac.core.registry.TaskRegistry;
+import org.celeriac.testsupport.RedisServerProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class BenchTest {
@@ -68,5 +72,24 @@ class BenchTest {
                 "--transport-option", "queue_mode=lazy");
         assertThat(code).isEqualTo(2);
         assertThat(err.toString()).contains("--transport-option applies to the publish scenario only");
+    }
+
+    @Test
+    void roundTripsAreTimedOneByOneIntoTheLatenciesFile(@TempDir Path dir) throws Exception {
+        try (RedisServerProcess redis = RedisServerProcess.server(dir)) {
+            Path latencies = dir.resolve("latencies.txt");
+            long before = System.currentTimeMillis();
+            int code = Bench.commandLine().execute("--broker", redis.url(0), "--scenario", "roundtrip", "-n", "20",
+                    "--warmup", "0", "--latencies", latencies.toString(), "--worker-log",
+                    dir.resolve("worker.log").toString(), "--timeout", "120");
+            assertThat(code).as("bench exit code (worker log: %s)", dir.resolve("worker.log")).isZero();
+            List<String> lines = Files.readAllLines(latencies);
+            assertThat(lines).hasSize(20).allSatisfy(line -> {
+                String[] f = line.split(" ");
+                assertThat(f).hasSize(2);
+                assertThat(Long.parseLong(f[0])).isBetween(before, System.currentTimeMillis());
+                assertThat(Long.parseLong(f[1])).isPositive();
+            });
+        }
     }
 }
