@@ -301,9 +301,9 @@ def main():
     p.add_argument("--warmup", type=int, default=500)
     p.add_argument("--queue")
     p.add_argument("--prefilled", metavar="QUEUE", help="drain: this queue already holds the N messages")
-    # 5 s: the JVM hands its compilers' scratch memory back on its next chunk-pool cleaning, every 5 s (the same
-    # default as Celeriac's harness, so both sides are read idle)
-    p.add_argument("--settle", type=float, default=5.0)
+    # 10 s: the JVM hands its compilers' scratch memory back after its next chunk-pool cleaning, every 5 s (the
+    # same default as Celeriac's harness, so both sides are read idle)
+    p.add_argument("--settle", type=float, default=10.0)
     p.add_argument("--timeout", type=int, default=600)
     p.add_argument("--label")
     args = p.parse_args()

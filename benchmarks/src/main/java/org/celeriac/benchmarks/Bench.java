@@ -115,13 +115,15 @@ public final class Bench implements Callable<Integer> {
     int warmup;
 
     /**
-     * 5 s by default: HotSpot keeps its compilers' scratch memory (arena chunks, ~6 MiB after start-up) until its
-     * chunk-pool cleaner runs, every 5 s; read earlier, the worker's RSS includes that transient (83 vs 78 MiB on
-     * Redis). Python's harness uses the same default.
+     * 10 s by default: HotSpot keeps its compilers' scratch memory (arena chunks, ~6 MiB after start-up) until its
+     * chunk-pool cleaner runs, every 5 s from JVM start, and the native-heap trimmer (every 1 s) hands it back;
+     * read before both ran, the worker's RSS includes that transient (83 vs 77 MiB on Redis). At 5 s after ready the
+     * reading raced them (3 of 5 readings at 83 on a fast day); at 10 s it does not. Python's harness uses the same
+     * default.
      */
-    @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "5",
-            description = "memory: idle time after 'ready.' before RSS is read (5 s: the JVM returns its compilers' "
-                    + "scratch memory on its next chunk-pool cleaning, every 5 s). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--settle", paramLabel = "SECONDS", defaultValue = "10",
+            description = "memory: idle time after 'ready.' before RSS is read (10 s: the JVM returns its compilers' "
+                    + "scratch memory after its next chunk-pool cleaning, every 5 s). Default: ${DEFAULT-VALUE}.")
     double settle;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "600",
