@@ -110,6 +110,39 @@ class StartupTest {
                 .doesNotContain("SharedArchive");
     }
 
+    @Test
+    void the_launcher_names_the_archive_after_the_broker_of_the_config_file() throws Exception {
+        Path launcher = installedLauncher();
+        Path lib = launcher.resolveSibling(".celeriac-build/lib-1");
+        Path yaml = Files.writeString(dir.resolve("celeriac.yaml"), "result_backend: amqp://r\nbroker_url: redis://h:6379/0\n");
+        Path py = Files.writeString(dir.resolve("celeryconfig.py"),
+                "import os\nBROKER_URL = 'amqp://guest:guest@h//'\nbroker_url = \"sqla+postgresql://u@h/db\"\n");
+        Path oldName = Files.writeString(dir.resolve("old.properties"), "BROKER_URL=amqp://g:g@h//\n");
+        Path computed = Files.writeString(dir.resolve("computed.py"), "broker_url = os.environ['BROKER']\n");
+        assertThat(archive(run(launcher, Map.of(), "java-opts", "worker", "--config", yaml.toString())))
+                .isEqualTo(lib.resolve("celeriac-worker-redis.jsa").toString());
+        // the new name beats Celery's old one in the same file, as CeleriacConfig takes them
+        assertThat(archive(run(launcher, Map.of(), "java-opts", "--config=" + py, "worker")))
+                .isEqualTo(lib.resolve("celeriac-worker-sqla+postgresql.jsa").toString());
+        assertThat(archive(run(launcher, Map.of("CELERIAC_CONFIG", oldName.toString()), "java-opts", "beat")))
+                .isEqualTo(lib.resolve("celeriac-beat-amqp.jsa").toString());
+        // the command line and the environment win over the file, as in CeleriacConfig
+        assertThat(archive(run(launcher, Map.of(), "java-opts", "worker", "-b", "amqp://h//", "--config", yaml.toString())))
+                .isEqualTo(lib.resolve("celeriac-worker-amqp.jsa").toString());
+        assertThat(archive(run(launcher, Map.of("CELERIAC_BROKER_URL", "amqp://h//"), "java-opts", "worker",
+                "--config", yaml.toString()))).isEqualTo(lib.resolve("celeriac-worker-amqp.jsa").toString());
+        // a value the launcher cannot read without Python, or a missing file: the command's archive
+        assertThat(archive(run(launcher, Map.of(), "java-opts", "worker", "--config", computed.toString())))
+                .isEqualTo(lib.resolve("celeriac-worker.jsa").toString());
+        assertThat(archive(run(launcher, Map.of(), "java-opts", "worker", "--config", dir.resolve("none.yaml").toString())))
+                .isEqualTo(lib.resolve("celeriac-worker.jsa").toString());
+    }
+
+    private static String archive(String javaOpts) {
+        return java.util.Arrays.stream(javaOpts.split(" ")).filter(o -> o.startsWith("-XX:SharedArchiveFile="))
+                .map(o -> o.substring("-XX:SharedArchiveFile=".length())).findFirst().orElse("(no archive)");
+    }
+
     /**
      * The CPUs the launcher counts: {@code nproc} (affinity only; the JVM's count also honours a cgroup quota, so
      * the two can differ).
@@ -221,6 +254,7 @@ class StartupTest {
         pb.environment().remove("CELERIAC_JAVA_OPTS");
         pb.environment().remove("CELERIAC_BROKER_URL"); // they name the archive (one per broker scheme)
         pb.environment().remove("CELERY_BROKER_URL");
+        pb.environment().remove("CELERIAC_CONFIG");
         pb.environment().putAll(env);
         pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
         Process p = pb.start();
