@@ -851,9 +851,8 @@ public final class Worker implements AutoCloseable {
         LOG.error("Hard time limit ({}s) exceeded for {}[{}]; its thread {} is abandoned and replaced ({} leaked now)",
                 secs(hard), msg.displayName(), msg.id(), t == null ? "?" : t.getName(), leakedThreads.get());
         org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
-        followUps.errbacks(msg);
         storeFinal(req, true, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
-                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap());
+                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap(), true);
         finished(req);
         if (phase.get() == Phase.RUNNING) {
             if (maxLeakedThreads > 0 && sinceRestart > maxLeakedThreads) {
@@ -1033,12 +1032,11 @@ public final class Worker implements AutoCloseable {
             } else {
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
                         Exceptions.shortRepr(out.info()), out.traceback());
-                followUps.errbacks(msg);
                 boolean storeIt = !ignoreResult || app.settings().bool("task_store_errors_even_if_ignored", false);
                 settled = true;
                 storeFinal(req, acksLate, TaskState.FAILURE, !storeIt ? null : new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(),
                         out.traceback(), List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)),
-                        out.info().toMap());
+                        out.info().toMap(), true);
             }
         } finally {
             if (softTimer != null) {
@@ -1097,10 +1095,23 @@ public final class Worker implements AutoCloseable {
      * @param meta null when no result is stored (ignore_result)
      */
     private void storeFinal(Request req, boolean ack, TaskState state, TaskMeta meta, Object chordResult) {
+        storeFinal(req, ack, state, meta, chordResult, false);
+    }
+
+    /**
+     * Stores {@code meta} (none when null), then joins the chord, sends the errbacks when asked and acks, in
+     * Celery's order ({@code celery/backends/base.py Backend.mark_as_failure}: store_result, on_chord_part_return,
+     * _call_task_errbacks; the ack comes after): an errback, or whoever it tells, reads the failure already stored.
+     */
+    private void storeFinal(Request req, boolean ack, TaskState state, TaskMeta meta, Object chordResult,
+                            boolean errbacks) {
         TaskMessage msg = req.msg();
         ResultStore.AfterStore after = stored -> {
             if (chordResult != null) {
                 followUps.chordPart(msg, state, chordResult);
+            }
+            if (errbacks) {
+                followUps.errbacks(msg);
             }
             if (ack && req.markAcknowledged()) {
                 settle(req.slot, req.delivery(), null);
