@@ -2,6 +2,7 @@
 # benchmarks/compare.sh: Celeriac against Python Celery 5.2.6 on the same broker, in one run, one table.
 #
 #   benchmarks/compare.sh                      # Redis (db 9), RabbitMQ when Celeriac's amqp transport works, H2
+#   benchmarks/compare.sh --only amqp-lazy     # RabbitMQ drain and publish again, the bench queues lazy
 #   benchmarks/compare.sh -n 100000 --rt-n 5000
 #   benchmarks/compare.sh --only redis --json results.jsonl
 #
@@ -25,7 +26,10 @@
 #                    the harness then goes on until its JIT has been quiet for 1 s, see bench --help)
 #   --redis URL      (default redis://127.0.0.1:6379/9)    --amqp URL (default amqp://guest:guest@127.0.0.1:5672//)
 #   --h2 URL         Celeriac-only SQL rows (default jdbc:h2:file:<tmp>/bench;AUTO_SERVER=TRUE; "none" to skip)
-#   --only LIST      comma-separated subset of redis,amqp,h2
+#   --only LIST      comma-separated subset of redis,amqp,h2,amqp-lazy (default: all but amqp-lazy). amqp-lazy: the
+#                    RabbitMQ drain and publish rows again with every bench.* queue in lazy mode by a policy
+#                    (rabbitmqctl set_policy on this machine, cleared afterwards; RabbitMQ >= 3.12 keeps every
+#                    classic queue that way): the broker's confirm rate, not Celeriac's, limits the default rows
 #   --json FILE      also keep every raw result (one JSON object per line)
 #   CELERIAC_TUNED   the tuned Celeriac worker's options (default "--prefetch-multiplier 64")
 #   CELERIAC_JAVA_OPTS / CELERIAC_BENCH_BUILD   passed to benchmarks/bench (see there)
@@ -39,6 +43,7 @@ REDIS="redis://127.0.0.1:6379/9"
 AMQP="amqp://guest:guest@127.0.0.1:5672//"
 H2=""
 ONLY="redis,amqp,h2"
+POLICY="celeriac-bench-lazy"
 JSON_OUT=""
 PY=/usr/bin/python3
 TUNED="${CELERIAC_TUNED:---prefetch-multiplier 64}"
@@ -130,6 +135,31 @@ if wants amqp; then
     note "AMQP rows skipped: Celeriac's amqp transport does not work yet ($(grep -m1 -E 'error|Exception|no provider' "$work/amqp-probe.err" | cut -c1-160))"
   else
     broker amqp "$AMQP"
+  fi
+fi
+
+if wants amqp-lazy; then
+  if ! command -v rabbitmqctl > /dev/null 2>&1; then
+    note "amqp-lazy rows skipped: no rabbitmqctl on this machine to set the lazy-queue policy"
+  elif ! rabbitmqctl set_policy "$POLICY" '^bench\.' '{"queue-mode":"lazy"}' --apply-to queues > "$work/policy.err" 2>&1; then
+    note "amqp-lazy rows skipped: rabbitmqctl set_policy failed ($(tail -n 1 "$work/policy.err"))"
+  else
+    trap 'rabbitmqctl clear_policy "$POLICY" > /dev/null 2>&1 || true' EXIT
+    say "amqp-lazy: policy $POLICY (queue-mode lazy on ^bench\.) set"
+    say "amqp-lazy: drain, Celery best and Celeriac tuned, $N tasks each"
+    q="bench.py.drain.$RANDOM$RANDOM"
+    if "$here/bench" --broker "$AMQP" --scenario fill -n "$N" --queue "$q" > /dev/null 2> "$work/last.err"; then
+      celery --broker "$AMQP" --config best --scenario drain -n "$N" --prefilled "$q" --label amqp-lazy
+    else
+      note "filling $q failed: $(tail -n 2 "$work/last.err" | tr '\n' ' ')"
+    fi
+    # shellcheck disable=SC2086 # TUNED is a list of options
+    celeriac "amqp-lazy tuned" --broker "$AMQP" --scenario drain -n "$N" $TUNED
+    say "amqp-lazy: publish, $N tasks from one thread"
+    celery --broker "$AMQP" --scenario publish -n "$N" --label amqp-lazy
+    celeriac "amqp-lazy default" --broker "$AMQP" --scenario publish -n "$N"
+    rabbitmqctl clear_policy "$POLICY" > /dev/null 2>&1 || note "could not clear the RabbitMQ policy $POLICY"
+    trap - EXIT
   fi
 fi
 

@@ -7,6 +7,7 @@ import sys
 
 TARGETS = {
     ("redis", "drain"): (20000, "higher"), ("amqp", "drain"): (20000, "higher"), ("h2", "drain"): (5000, "higher"),
+    ("amqp-lazy", "drain"): (20000, "higher"), ("amqp-lazy", "publish"): (20000, "higher"),
     ("redis", "publish"): (30000, "higher"), ("amqp", "publish"): (20000, "higher"),
     ("redis", "p50_ms"): (0.5, "lower"), ("redis", "p99_ms"): (2.0, "lower"),
     ("redis", "rss_mib"): (80, "lower"), ("amqp", "rss_mib"): (80, "lower"),
@@ -51,7 +52,7 @@ def main():
                 cells[(kind, scenario, metric, r["impl"], config)] = r[metric]
         if r["scenario"] == "memory" and r["impl"] == "celery":
             extra[(kind, config)] = r.get("processes")
-    kinds = [k for k in ("redis", "amqp", "h2") if any(c[0] == k for c in cells)]
+    kinds = [k for k in ("redis", "amqp", "amqp-lazy", "h2") if any(c[0] == k for c in cells)]
     print("| broker | measurement | Celery default | Celery best | Celeriac default | Celeriac tuned | ratio | target |")
     print("|---|---|---:|---:|---:|---:|---:|---|")
     for kind in kinds:
