@@ -852,7 +852,8 @@ public final class Worker implements AutoCloseable {
                 secs(hard), msg.displayName(), msg.id(), t == null ? "?" : t.getName(), leakedThreads.get());
         org.celeriac.api.TimeLimitExceededException e = new org.celeriac.api.TimeLimitExceededException(hard);
         storeFinal(req, true, TaskState.FAILURE, new TaskMeta(msg.id(), TaskState.FAILURE, Exceptions.info(e).toMap(), Exceptions.traceback(e),
-                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap(), true);
+                List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)), Exceptions.info(e).toMap(),
+                () -> followUps.errbacks(msg));
         finished(req);
         if (phase.get() == Phase.RUNNING) {
             if (maxLeakedThreads > 0 && sinceRestart > maxLeakedThreads) {
@@ -1023,12 +1024,15 @@ public final class Worker implements AutoCloseable {
             } else if (out.succeeded()) {
                 List<Object> children = followUps.callbacks(msg, out.value());
                 settled = true;
+                // logged once stored and before the ack (Celery's trace: mark_as_done, then the "succeeded" line; the
+                // ack comes after): a message acked is a task logged, even when the worker is killed right then
                 storeFinal(req, acksLate, TaskState.SUCCESS, ignoreResult ? null : new TaskMeta(msg.id(), TaskState.SUCCESS, out.value(), null,
-                        children, Instant.now(), msg.group(), msg.parentId(), extended(req)), out.value());
-                if (LOG.isInfoEnabled()) {
-                    LOG.info("Task {}[{}] succeeded in {}s: {}", msg.displayName(), msg.id(),
-                            String.format(Locale.ROOT, "%.6f", secs), PyRepr.repr(out.value(), 200));
-                }
+                        children, Instant.now(), msg.group(), msg.parentId(), extended(req)), out.value(), () -> {
+                            if (LOG.isInfoEnabled()) {
+                                LOG.info("Task {}[{}] succeeded in {}s: {}", msg.displayName(), msg.id(),
+                                        String.format(Locale.ROOT, "%.6f", secs), PyRepr.repr(out.value(), 200));
+                            }
+                        });
             } else {
                 LOG.error("Task {}[{}] raised unexpected: {}\n{}", msg.displayName(), msg.id(),
                         Exceptions.shortRepr(out.info()), out.traceback());
@@ -1036,7 +1040,7 @@ public final class Worker implements AutoCloseable {
                 settled = true;
                 storeFinal(req, acksLate, TaskState.FAILURE, !storeIt ? null : new TaskMeta(msg.id(), TaskState.FAILURE, out.info().toMap(),
                         out.traceback(), List.of(), Instant.now(), msg.group(), msg.parentId(), extended(req)),
-                        out.info().toMap(), true);
+                        out.info().toMap(), () -> followUps.errbacks(msg));
             }
         } finally {
             if (softTimer != null) {
@@ -1095,23 +1099,24 @@ public final class Worker implements AutoCloseable {
      * @param meta null when no result is stored (ignore_result)
      */
     private void storeFinal(Request req, boolean ack, TaskState state, TaskMeta meta, Object chordResult) {
-        storeFinal(req, ack, state, meta, chordResult, false);
+        storeFinal(req, ack, state, meta, chordResult, null);
     }
 
     /**
-     * Stores {@code meta} (none when null), then joins the chord, sends the errbacks when asked and acks, in
-     * Celery's order ({@code celery/backends/base.py Backend.mark_as_failure}: store_result, on_chord_part_return,
-     * _call_task_errbacks; the ack comes after): an errback, or whoever it tells, reads the failure already stored.
+     * Stores {@code meta} (none when null), then joins the chord, runs {@code beforeAck} (nullable: the errbacks of
+     * a failure, the "succeeded" line of a success) and acks, in Celery's order ({@code celery/backends/base.py
+     * Backend.mark_as_failure}: store_result, on_chord_part_return, _call_task_errbacks; the ack comes after): an
+     * errback, or whoever it tells, reads the failure already stored.
      */
     private void storeFinal(Request req, boolean ack, TaskState state, TaskMeta meta, Object chordResult,
-                            boolean errbacks) {
+                            Runnable beforeAck) {
         TaskMessage msg = req.msg();
         ResultStore.AfterStore after = stored -> {
             if (chordResult != null) {
                 followUps.chordPart(msg, state, chordResult);
             }
-            if (errbacks) {
-                followUps.errbacks(msg);
+            if (beforeAck != null) {
+                beforeAck.run();
             }
             if (ack && req.markAcknowledged()) {
                 settle(req.slot, req.delivery(), null);

@@ -262,55 +262,6 @@ class CanvasTest {
     }
 
     @Test
-    void errbacksAreSentAfterTheFailureIsStoredAsCeleryDoes() throws Exception {
-        // celery/backends/base.py mark_as_failure: store_result, then _call_task_errbacks; an errback (or whoever it
-        // wakes) must find the failure stored. Broker and backend are wrapped to record the order on the worker.
-        String ns = UUID.randomUUID().toString().replace("-", "");
-        String failingId = UUID.randomUUID().toString();
-        String errbackId = UUID.randomUUID().toString();
-        List<String> order = new java.util.concurrent.CopyOnWriteArrayList<>();
-        org.celeriac.spi.broker.Broker broker = recording(org.celeriac.spi.broker.Broker.class,
-                new org.celeriac.core.memory.MemoryBroker(ns, null), (method, args) -> {
-                    if (method.equals("publish") && args[2] instanceof org.celeriac.spi.broker.Message m
-                            && errbackId.equals(m.headers().get("id"))) {
-                        order.add("errback sent");
-                    }
-                });
-        org.celeriac.spi.backend.ResultBackend backend = recording(org.celeriac.spi.backend.ResultBackend.class,
-                new org.celeriac.core.memory.MemoryResultBackend(ns, null, java.time.InstantSource.system()),
-                (method, args) -> {
-                    if (method.equals("store") && args[0] instanceof org.celeriac.spi.backend.TaskMeta m
-                            && m.taskId().equals(failingId)) {
-                        order.add(m.state() + " stored");
-                    }
-                });
-        Celeriac app = Celeriac.builder().broker(broker).resultBackend(backend).registry(registry()).build();
-        closeables.add(0, app);
-        Worker w = new Worker(app, new Worker.Options("errback-order@%h", List.of(), 2, Worker.Pool.THREADS, 1));
-        w.start();
-        closeables.add(0, w);
-
-        app.apply(Signature.of("c.fail", "z").withOption("task_id", failingId)
-                .linkError(Signature.of("c.echo").withOption("task_id", errbackId)));
-        assertThat(app.asyncResult(errbackId).get(WAIT)).isEqualTo(failingId);
-        assertThat(order).containsExactly("FAILURE stored", "errback sent");
-    }
-
-    /** {@code delegate} behind a proxy that tells {@code before} of every call (method name, arguments) first. */
-    private static <T> T recording(Class<T> type, T delegate,
-                                   java.util.function.BiConsumer<String, Object[]> before) {
-        return type.cast(java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
-                (proxy, method, args) -> {
-                    before.accept(method.getName(), args == null ? new Object[0] : args);
-                    try {
-                        return method.invoke(delegate, args);
-                    } catch (java.lang.reflect.InvocationTargetException e) {
-                        throw e.getCause();
-                    }
-                }));
-    }
-
-    @Test
     void chordsInAChordHeaderAndInAGroupReportTheirBodiesToTheOuterCanvas() {
         Celeriac app = app();
         Signature inner = Signature.chord(List.of(Signature.of("c.add", 1, 1), Signature.of("c.add", 2, 2)),
