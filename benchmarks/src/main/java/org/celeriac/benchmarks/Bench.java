@@ -314,8 +314,8 @@ public final class Bench implements Callable<Integer> {
                 long jitMillis = jitTimed ? jit.getTotalCompilationTime() : 0;
                 long quietSince = System.nanoTime();
                 int warmed = 0;
-                while (warmed < warmup || jitTimed && System.nanoTime() - quietSince < JIT_QUIET_NANOS
-                        && System.nanoTime() < warmupUntil) {
+                while (warmed < warmup || (jitTimed && System.nanoTime() - quietSince < JIT_QUIET_NANOS
+                        && System.nanoTime() < warmupUntil)) {
                     AsyncResult<Long> r = add.applyAsync(List.of(1L, 2L), null, opts);
                     ids.add(r.id());
                     check(r.get(Duration.ofSeconds(30)), w);

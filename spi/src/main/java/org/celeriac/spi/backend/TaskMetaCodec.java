@@ -132,7 +132,14 @@ public final class TaskMetaCodec {
         }
     }
 
-    /** Python's {@code datetime.utcnow().isoformat()}: naive UTC, microseconds, no fraction when zero. */
+    /**
+     * Python's {@code datetime.utcnow().isoformat()}: naive UTC, microseconds, no fraction when zero, e.g.
+     * {@code 2026-11-23T00:12:27.701748}. Stateless and thread-safe.
+     *
+     * @param instant the time, not null (truncated to microseconds)
+     * @return the naive UTC ISO-8601 text, never null
+     * @throws NullPointerException when {@code instant} is null
+     */
     public static String formatDateTime(Instant instant) {
         LocalDateTime t = LocalDateTime.ofInstant(instant.truncatedTo(ChronoUnit.MICROS), ZoneOffset.UTC);
         String base = SECONDS.format(t);
